@@ -1,0 +1,220 @@
+package io.tandem.proto;
+
+import io.tandem.proto.v1.DeployAck;
+import io.tandem.proto.v1.DeployCommand;
+import io.tandem.proto.v1.HardExample;
+import io.tandem.proto.v1.InferenceResult;
+import io.tandem.proto.v1.ModelManifest;
+import io.tandem.proto.v1.ResultBatch;
+import io.tandem.proto.v1.Telemetry;
+import io.tandem.proto.v1.Tensor;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/** The codec of every Tandem message, with its size limit and validation rules. */
+public final class Codecs {
+
+    /** The schema version this build writes and the only one it reads. */
+    public static final int SCHEMA_VERSION = 1;
+
+    /** Largest hard example: one camera frame of up to 768 KiB plus metadata. */
+    public static final int MAX_HARD_EXAMPLE_BYTES = 1 << 20;
+    /** Largest result batch. */
+    public static final int MAX_RESULT_BATCH_BYTES = 1 << 20;
+    /** Largest telemetry message. */
+    public static final int MAX_TELEMETRY_BYTES = 16 << 10;
+    /** Largest deploy command (it embeds the manifest). */
+    public static final int MAX_DEPLOY_COMMAND_BYTES = 256 << 10;
+    /** Largest deploy acknowledgement. */
+    public static final int MAX_DEPLOY_ACK_BYTES = 16 << 10;
+    /** Largest model manifest. */
+    public static final int MAX_MANIFEST_BYTES = 256 << 10;
+    /** Most elements a tensor on the wire may hold. */
+    public static final long MAX_TENSOR_ELEMENTS = 768L << 10;
+    /** Most results in one batch. */
+    public static final int MAX_RESULTS_PER_BATCH = 4096;
+
+    private static final Pattern VERSION = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
+    private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
+
+    /** Hard examples, device to cloud. */
+    public static final Codec<HardExample> HARD_EXAMPLE = new Codec<>("HardExample",
+            MAX_HARD_EXAMPLE_BYTES, HardExample.parser(), Codecs::validateHardExample);
+    /** Result batches, device to cloud. */
+    public static final Codec<ResultBatch> RESULT_BATCH = new Codec<>("ResultBatch",
+            MAX_RESULT_BATCH_BYTES, ResultBatch.parser(), Codecs::validateResultBatch);
+    /** Telemetry, device to cloud. */
+    public static final Codec<Telemetry> TELEMETRY = new Codec<>("Telemetry",
+            MAX_TELEMETRY_BYTES, Telemetry.parser(), Codecs::validateTelemetry);
+    /** Deploy commands, cloud to device. */
+    public static final Codec<DeployCommand> DEPLOY_COMMAND = new Codec<>("DeployCommand",
+            MAX_DEPLOY_COMMAND_BYTES, DeployCommand.parser(), Codecs::validateDeployCommand);
+    /** Deploy acknowledgements, device to cloud. */
+    public static final Codec<DeployAck> DEPLOY_ACK = new Codec<>("DeployAck",
+            MAX_DEPLOY_ACK_BYTES, DeployAck.parser(), Codecs::validateDeployAck);
+    /** Model manifests, stored beside artifacts and served over HTTP. */
+    public static final Codec<ModelManifest> MANIFEST = new Codec<>("ModelManifest",
+            MAX_MANIFEST_BYTES, ModelManifest.parser(), Codecs::validateManifest);
+
+    private Codecs() {
+    }
+
+    /** The codec for the messages of one device stream. */
+    public static Codec<?> forStream(Topics.DeviceStream stream) {
+        return switch (stream) {
+            case SAMPLES -> HARD_EXAMPLE;
+            case RESULTS -> RESULT_BATCH;
+            case TELEMETRY -> TELEMETRY;
+            case ACKS -> DEPLOY_ACK;
+        };
+    }
+
+    /** Bytes per element of a dtype. */
+    public static int elementSize(io.tandem.proto.v1.DType dtype) {
+        return switch (dtype) {
+            case FLOAT32 -> 4;
+            case UINT8, INT8 -> 1;
+            default -> throw invalid("tensor dtype " + dtype + " is not supported");
+        };
+    }
+
+    /** Checks a tensor's shape, dtype and byte count agree. */
+    public static void validateTensor(String what, Tensor tensor) {
+        if (tensor.getShapeCount() == 0) {
+            throw invalid(what + " has no shape");
+        }
+        long elements = 1;
+        for (long dim : tensor.getShapeList()) {
+            if (dim <= 0) {
+                throw invalid(what + " has a non-positive dimension in shape " + tensor.getShapeList());
+            }
+            elements = Math.multiplyExact(elements, dim);
+            if (elements > MAX_TENSOR_ELEMENTS) {
+                throw invalid(what + " shape " + tensor.getShapeList() + " exceeds " + MAX_TENSOR_ELEMENTS + " elements");
+            }
+        }
+        long expected = elements * elementSize(tensor.getDtype());
+        if (tensor.getData().size() != expected) {
+            throw invalid(what + " has " + tensor.getData().size() + " data bytes, shape "
+                    + tensor.getShapeList() + " of " + tensor.getDtype() + " needs " + expected);
+        }
+    }
+
+    private static void validateHardExample(HardExample m) {
+        schema("HardExample", m.getSchemaVersion());
+        device("HardExample", m.getFleet(), m.getDeviceId());
+        version("HardExample.model_version", m.getModelVersion());
+        if (!m.hasInput()) {
+            throw invalid("HardExample has no input tensor");
+        }
+        validateTensor("HardExample.input", m.getInput());
+        probabilities("HardExample.probabilities", m.getProbabilitiesList());
+        if (m.hasGroundTruth() && (m.getGroundTruth() < 0 || m.getGroundTruth() >= m.getProbabilitiesCount())) {
+            throw invalid("HardExample.ground_truth " + m.getGroundTruth() + " is outside the "
+                    + m.getProbabilitiesCount() + " classes");
+        }
+    }
+
+    private static void validateResultBatch(ResultBatch m) {
+        schema("ResultBatch", m.getSchemaVersion());
+        device("ResultBatch", m.getFleet(), m.getDeviceId());
+        version("ResultBatch.model_version", m.getModelVersion());
+        if (m.getResultsCount() == 0 || m.getResultsCount() > MAX_RESULTS_PER_BATCH) {
+            throw invalid("ResultBatch holds " + m.getResultsCount() + " results, allowed 1.." + MAX_RESULTS_PER_BATCH);
+        }
+        for (InferenceResult r : m.getResultsList()) {
+            if (r.getPredictedClass() < 0 || !Float.isFinite(r.getConfidence()) || r.getConfidence() < 0
+                    || r.getConfidence() > 1) {
+                throw invalid("ResultBatch result " + r.getSequence() + " has class " + r.getPredictedClass()
+                        + " confidence " + r.getConfidence());
+            }
+        }
+    }
+
+    private static void validateTelemetry(Telemetry m) {
+        schema("Telemetry", m.getSchemaVersion());
+        device("Telemetry", m.getFleet(), m.getDeviceId());
+    }
+
+    private static void validateDeployCommand(DeployCommand m) {
+        schema("DeployCommand", m.getSchemaVersion());
+        Topics.requireIdOrInvalid("DeployCommand.fleet", m.getFleet());
+        version("DeployCommand.model_version", m.getModelVersion());
+        if (!m.getArtifactUrl().startsWith("http://") && !m.getArtifactUrl().startsWith("https://")) {
+            throw invalid("DeployCommand.artifact_url must be http(s), got: " + m.getArtifactUrl());
+        }
+        if (!SHA256.matcher(m.getSha256()).matches()) {
+            throw invalid("DeployCommand.sha256 must be 64 lowercase hex digits");
+        }
+        if (m.getSizeBytes() <= 0) {
+            throw invalid("DeployCommand.size_bytes must be positive");
+        }
+        if (!(m.getConfidenceThreshold() >= 0 && m.getConfidenceThreshold() <= 1)) {
+            throw invalid("DeployCommand.confidence_threshold must be in [0, 1], got " + m.getConfidenceThreshold());
+        }
+        if (m.hasManifest()) {
+            validateManifest(m.getManifest());
+        }
+    }
+
+    private static void validateDeployAck(DeployAck m) {
+        schema("DeployAck", m.getSchemaVersion());
+        device("DeployAck", m.getFleet(), m.getDeviceId());
+        version("DeployAck.model_version", m.getModelVersion());
+        if (m.getStatus() == DeployAck.Status.STATUS_UNSPECIFIED || m.getStatus() == DeployAck.Status.UNRECOGNIZED) {
+            throw invalid("DeployAck.status is missing");
+        }
+    }
+
+    private static void validateManifest(ModelManifest m) {
+        schema("ModelManifest", m.getSchemaVersion());
+        version("ModelManifest.version", m.getVersion());
+        if (m.getModelId().isEmpty()) {
+            throw invalid("ModelManifest.model_id is empty");
+        }
+        if (!m.getSha256().isEmpty() && !SHA256.matcher(m.getSha256()).matches()) {
+            throw invalid("ModelManifest.sha256 must be 64 lowercase hex digits");
+        }
+        if (m.getClassLabelsCount() == 0) {
+            throw invalid("ModelManifest has no class labels");
+        }
+    }
+
+    private static void schema(String what, int version) {
+        if (version != SCHEMA_VERSION) {
+            throw new PayloadException(PayloadException.Reason.UNSUPPORTED_SCHEMA,
+                    what + " schema_version " + version + ", this build reads " + SCHEMA_VERSION);
+        }
+    }
+
+    private static void device(String what, String fleet, String deviceId) {
+        Topics.requireIdOrInvalid(what + ".fleet", fleet);
+        Topics.requireIdOrInvalid(what + ".device_id", deviceId);
+    }
+
+    private static void version(String what, String version) {
+        if (!VERSION.matcher(version).matches()) {
+            throw invalid(what + " must match " + VERSION.pattern() + ", got: '" + version + "'");
+        }
+    }
+
+    private static void probabilities(String what, List<Float> probabilities) {
+        if (probabilities.isEmpty() || probabilities.size() > 100_000) {
+            throw invalid(what + " has " + probabilities.size() + " entries");
+        }
+        double sum = 0;
+        for (float p : probabilities) {
+            if (!Float.isFinite(p) || p < 0 || p > 1) {
+                throw invalid(what + " holds " + p + ", not a probability");
+            }
+            sum += p;
+        }
+        if (Math.abs(sum - 1) > 1e-2) {
+            throw invalid(what + " sum to " + sum + ", not 1");
+        }
+    }
+
+    static PayloadException invalid(String message) {
+        return new PayloadException(PayloadException.Reason.INVALID, message);
+    }
+}

@@ -1,0 +1,85 @@
+package io.tandem.proto;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.ByteString;
+import io.tandem.proto.v1.DType;
+import io.tandem.proto.v1.DeployAck;
+import io.tandem.proto.v1.GateReason;
+import io.tandem.proto.v1.HardExample;
+import io.tandem.proto.v1.Tensor;
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+
+class CodecsTest {
+
+    static HardExample.Builder example() {
+        float[] probs = new float[10];
+        Arrays.fill(probs, 0.1f);
+        HardExample.Builder b = HardExample.newBuilder()
+                .setSchemaVersion(Codecs.SCHEMA_VERSION)
+                .setDeviceId("cam-1").setFleet("city").setModelVersion("v1").setSequence(7)
+                .setCaptureTimeMs(1000).setGateReason(GateReason.LOW_CONFIDENCE).setThreshold(0.6f)
+                .setInput(Tensor.newBuilder().addShape(1).addShape(28).addShape(28).setDtype(DType.UINT8)
+                        .setData(ByteString.copyFrom(new byte[784])));
+        for (float p : probs) {
+            b.addProbabilities(p);
+        }
+        return b;
+    }
+
+    @Test
+    void roundTripsAHardExample() {
+        HardExample original = example().setGroundTruth(3).build();
+        byte[] bytes = Codecs.HARD_EXAMPLE.encode(original);
+        assertEquals(original, Codecs.HARD_EXAMPLE.decode(bytes));
+    }
+
+    @Test
+    void rejectsGarbageAsMalformed() {
+        byte[] garbage = {(byte) 0xff, (byte) 0xff, (byte) 0xff, 0x01, 0x02};
+        PayloadException e = assertThrows(PayloadException.class, () -> Codecs.HARD_EXAMPLE.decode(garbage));
+        assertEquals(PayloadException.Reason.MALFORMED, e.reason());
+        assertThrows(PayloadException.class, () -> Codecs.TELEMETRY.decode(new byte[0]));
+    }
+
+    @Test
+    void rejectsOversizedBeforeParsing() {
+        byte[] big = new byte[Codecs.MAX_TELEMETRY_BYTES + 1];
+        PayloadException e = assertThrows(PayloadException.class, () -> Codecs.TELEMETRY.decode(big));
+        assertEquals(PayloadException.Reason.OVERSIZED, e.reason());
+        assertTrue(e.getMessage().contains("Telemetry"), e.getMessage());
+    }
+
+    @Test
+    void rejectsTensorWhoseBytesDisagreeWithItsShape() {
+        HardExample bad = example().setInput(Tensor.newBuilder().addShape(1).addShape(28).addShape(28)
+                .setDtype(DType.UINT8).setData(ByteString.copyFrom(new byte[100]))).build();
+        PayloadException e = assertThrows(PayloadException.class,
+                () -> Codecs.HARD_EXAMPLE.decode(bad.toByteArray()));
+        assertEquals(PayloadException.Reason.INVALID, e.reason());
+        assertTrue(e.getMessage().contains("needs 784"), e.getMessage());
+    }
+
+    @Test
+    void rejectsNanProbabilitiesAndUnknownSchema() {
+        HardExample nan = example().setProbabilities(0, Float.NaN).build();
+        assertEquals(PayloadException.Reason.INVALID, assertThrows(PayloadException.class,
+                () -> Codecs.HARD_EXAMPLE.decode(nan.toByteArray())).reason());
+        HardExample future = example().setSchemaVersion(2).build();
+        assertEquals(PayloadException.Reason.UNSUPPORTED_SCHEMA, assertThrows(PayloadException.class,
+                () -> Codecs.HARD_EXAMPLE.decode(future.toByteArray())).reason());
+    }
+
+    @Test
+    void encodeRefusesWhatDecodeWouldRefuse() {
+        DeployAck noStatus = DeployAck.newBuilder().setSchemaVersion(1).setDeviceId("d").setFleet("f")
+                .setModelVersion("v1").build();
+        assertThrows(PayloadException.class, () -> Codecs.DEPLOY_ACK.encode(noStatus));
+        DeployAck ok = noStatus.toBuilder().setStatus(DeployAck.Status.ACTIVE).build();
+        assertArrayEquals(ok.toByteArray(), Codecs.DEPLOY_ACK.encode(ok));
+    }
+}
