@@ -1,0 +1,135 @@
+package io.tandem.distill.train;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.DefaultTrainingConfig;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.Trainer;
+import ai.djl.training.optimizer.Optimizer;
+import ai.djl.training.tracker.Tracker;
+import io.tandem.distill.data.ImageSet;
+import io.tandem.distill.data.Normalization;
+import io.tandem.distill.kd.DistillationLoss;
+import io.tandem.distill.zoo.Architecture;
+import java.io.PrintStream;
+import java.nio.FloatBuffer;
+import java.util.Arrays;
+import java.util.Random;
+
+/**
+ * Trains a zoo classifier on images, either on labels alone (cross-entropy) or by knowledge distillation
+ * from a teacher's logits. Each step's arrays live in a sub-manager closed at the end of the step.
+ */
+public final class ClassifierTrainer {
+
+    static {
+        DjlRuntime.configure();
+    }
+
+    private final PrintStream progressOut;
+
+    /** Creates a trainer that reports progress to {@code progressOut}. */
+    public ClassifierTrainer(PrintStream progressOut) {
+        this.progressOut = progressOut;
+    }
+
+    /**
+     * Trains a fresh model.
+     *
+     * @param architecture what to train
+     * @param data labelled images
+     * @param teacherLogits {@code [n * classes]} logits of a teacher for the same images, or an empty
+     *     array when {@code config.alpha()} is 0
+     * @param normalization how raw pixels become inputs
+     * @param config hyper-parameters
+     * @return the trained model; the caller closes it
+     */
+    public TrainedModel train(Architecture architecture, ImageSet data, float[] teacherLogits,
+            Normalization normalization, TrainConfig config) {
+        int n = data.size();
+        int classes = architecture.classes();
+        if (!data.labelled()) {
+            throw new IllegalArgumentException("training data has no labels");
+        }
+        if (config.distills() && teacherLogits.length != (long) n * classes) {
+            throw new IllegalArgumentException("distillation needs " + n * classes + " teacher logits ("
+                    + n + " images x " + classes + " classes), got " + teacherLogits.length);
+        }
+        for (int label : data.labels()) {
+            if (label < 0 || label >= classes) {
+                throw new IllegalArgumentException("label " + label + " is outside 0.." + (classes - 1));
+            }
+        }
+        Engine.getInstance().setRandomSeed((int) config.seed());
+        TrainedModel model = TrainedModel.uninitialised(architecture);
+        DefaultTrainingConfig djlConfig = new DefaultTrainingConfig(
+                new DistillationLoss(config.temperature(), config.alpha()))
+                .optOptimizer(Optimizer.adam().optLearningRateTracker(Tracker.fixed(config.learningRate())).build());
+        int pixels = data.imageSize();
+        int batchSize = Math.min(config.batchSize(), n);
+        float[] x = new float[batchSize * pixels];
+        float[] oneHot = new float[batchSize * classes];
+        float[] soft = new float[batchSize * classes];
+        int[] order = new int[n];
+        for (int i = 0; i < n; i++) {
+            order[i] = i;
+        }
+        Random random = new Random(config.seed());
+        String mode = config.distills() ? "kd " + architecture.name() : "train " + architecture.name();
+        try (Trainer trainer = new Trainer(model.djlModel(), djlConfig)) {
+            trainer.initialize(architecture.batchShape(batchSize));
+            for (int epoch = 1; epoch <= config.epochs(); epoch++) {
+                shuffle(order, random);
+                Progress progress = new Progress(progressOut,
+                        String.format("%s epoch %d/%d", mode, epoch, config.epochs()), n);
+                double lossSum = 0;
+                int steps = 0;
+                // Drop the last partial batch, as PyTorch's drop_last does, so every step has one shape.
+                for (int start = 0; start + batchSize <= n; start += batchSize) {
+                    Arrays.fill(oneHot, 0f);
+                    for (int j = 0; j < batchSize; j++) {
+                        int idx = order[start + j];
+                        normalization.apply(data.pixels(), idx * pixels, pixels, x, j * pixels);
+                        oneHot[j * classes + data.label(idx)] = 1f;
+                        if (config.distills()) {
+                            System.arraycopy(teacherLogits, idx * classes, soft, j * classes, classes);
+                        }
+                    }
+                    try (NDManager step = trainer.getManager().newSubManager()) {
+                        NDArray input = step.create(FloatBuffer.wrap(x), architecture.batchShape(batchSize));
+                        NDList labels = new NDList(step.create(FloatBuffer.wrap(oneHot), new Shape(batchSize, classes)));
+                        if (config.distills()) {
+                            labels.add(step.create(FloatBuffer.wrap(soft), new Shape(batchSize, classes)));
+                        }
+                        try (GradientCollector collector = trainer.newGradientCollector()) {
+                            NDList predictions = trainer.forward(new NDList(input));
+                            NDArray loss = trainer.getLoss().evaluate(labels, predictions);
+                            collector.backward(loss);
+                            lossSum += loss.getFloat();
+                        }
+                        trainer.step();
+                    }
+                    steps++;
+                    progress.update(start + batchSize, String.format("loss %.4f", lossSum / steps));
+                }
+                progress.update(n, String.format("loss %.4f", lossSum / Math.max(1, steps)));
+            }
+        } catch (RuntimeException e) {
+            model.close();
+            throw e;
+        }
+        return model;
+    }
+
+    private static void shuffle(int[] order, Random random) {
+        for (int i = order.length - 1; i > 0; i--) {
+            int j = random.nextInt(i + 1);
+            int t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+        }
+    }
+}

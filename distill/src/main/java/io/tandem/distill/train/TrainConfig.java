@@ -1,0 +1,43 @@
+package io.tandem.distill.train;
+
+/**
+ * Hyper-parameters of one training run.
+ *
+ * @param epochs passes over the data, at least 1
+ * @param batchSize examples per step, 1..4096
+ * @param learningRate Adam's learning rate, positive
+ * @param seed seeds parameter initialisation and shuffling, so a run is reproducible
+ * @param temperature distillation temperature T (softens both distributions), positive
+ * @param alpha weight of the distillation term in [0, 1]; 0 trains on labels only
+ */
+public record TrainConfig(int epochs, int batchSize, float learningRate, long seed, float temperature, float alpha) {
+
+    /** Checks every value is in range, naming the one that is not. */
+    public TrainConfig {
+        if (epochs < 1) {
+            throw new IllegalArgumentException("epochs must be >= 1, got " + epochs);
+        }
+        if (batchSize < 1 || batchSize > 4096) {
+            throw new IllegalArgumentException("batch size must be in 1..4096, got " + batchSize);
+        }
+        if (!(learningRate > 0) || !Float.isFinite(learningRate)) {
+            throw new IllegalArgumentException("learning rate must be positive, got " + learningRate);
+        }
+        if (!(temperature > 0) || !Float.isFinite(temperature)) {
+            throw new IllegalArgumentException("temperature must be positive, got " + temperature);
+        }
+        if (!(alpha >= 0 && alpha <= 1)) {
+            throw new IllegalArgumentException("alpha must be in [0, 1], got " + alpha);
+        }
+    }
+
+    /** Supervised training with cross-entropy only. */
+    public static TrainConfig supervised(int epochs, int batchSize, float learningRate, long seed) {
+        return new TrainConfig(epochs, batchSize, learningRate, seed, 1f, 0f);
+    }
+
+    /** Whether this run uses soft targets from a teacher. */
+    public boolean distills() {
+        return alpha > 0;
+    }
+}
