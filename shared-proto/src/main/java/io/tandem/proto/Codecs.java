@@ -4,6 +4,7 @@ import io.tandem.proto.v1.DeployAck;
 import io.tandem.proto.v1.DeployCommand;
 import io.tandem.proto.v1.HardExample;
 import io.tandem.proto.v1.InferenceResult;
+import io.tandem.proto.v1.LabelledSample;
 import io.tandem.proto.v1.ModelManifest;
 import io.tandem.proto.v1.ResultBatch;
 import io.tandem.proto.v1.Telemetry;
@@ -55,6 +56,10 @@ public final class Codecs {
     /** Model manifests, stored beside artifacts and served over HTTP. */
     public static final Codec<ModelManifest> MANIFEST = new Codec<>("ModelManifest",
             MAX_MANIFEST_BYTES, ModelManifest.parser(), Codecs::validateManifest);
+
+    /** Labelled samples, as the sample store keeps them. */
+    public static final Codec<LabelledSample> LABELLED_SAMPLE = new Codec<>("LabelledSample",
+            MAX_HARD_EXAMPLE_BYTES + (64 << 10), LabelledSample.parser(), Codecs::validateLabelledSample);
 
     private Codecs() {
     }
@@ -113,6 +118,25 @@ public final class Codecs {
             throw invalid("HardExample.ground_truth " + m.getGroundTruth() + " is outside the "
                     + m.getProbabilitiesCount() + " classes");
         }
+    }
+
+    private static void validateLabelledSample(LabelledSample m) {
+        schema("LabelledSample", m.getSchemaVersion());
+        validateHardExample(m.getExample());
+        int classes = m.getTeacherLogitsCount();
+        if (classes != m.getExample().getProbabilitiesCount()) {
+            throw invalid("LabelledSample has " + classes + " teacher logits for "
+                    + m.getExample().getProbabilitiesCount() + " classes");
+        }
+        for (float v : m.getTeacherLogitsList()) {
+            if (!Float.isFinite(v)) {
+                throw invalid("LabelledSample teacher logit " + v + " is not finite");
+            }
+        }
+        if (m.getTeacherLabel() < 0 || m.getTeacherLabel() >= classes) {
+            throw invalid("LabelledSample teacher_label " + m.getTeacherLabel() + " is outside 0.." + (classes - 1));
+        }
+        version("LabelledSample.teacher_version", m.getTeacherVersion());
     }
 
     private static void validateResultBatch(ResultBatch m) {

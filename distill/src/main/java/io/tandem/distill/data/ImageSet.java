@@ -69,6 +69,12 @@ public record ImageSet(byte[] pixels, int[] labels, int rows, int cols) {
             throw new DataFormatException("cannot join " + rows + "x" + cols + " images with "
                     + other.rows + "x" + other.cols);
         }
+        if (other.size() == 0) {
+            return this;
+        }
+        if (size() == 0) {
+            return other;
+        }
         if (labelled() != other.labelled()) {
             throw new DataFormatException("cannot join a labelled set with an unlabelled one");
         }

@@ -1,0 +1,115 @@
+package io.tandem.distill.kd;
+
+import io.tandem.distill.data.ImageSet;
+import io.tandem.distill.data.Normalization;
+import io.tandem.distill.eval.Metrics;
+import io.tandem.distill.eval.OnnxClassifier;
+import io.tandem.distill.manifest.ModelArtifacts;
+import io.tandem.distill.train.ClassifierTrainer;
+import io.tandem.distill.train.TrainConfig;
+import io.tandem.distill.train.TrainedModel;
+import io.tandem.distill.zoo.Architecture;
+import io.tandem.proto.v1.ModelManifest;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Distils a student from any ONNX teacher: the teacher's logits on the base data (computed with ONNX
+ * Runtime) and on the labelled edge samples (computed when they were labelled) are the soft targets.
+ */
+public final class StudentDistiller {
+
+    private final PrintStream log;
+    private final int ortThreads;
+
+    /** Creates a distiller that logs progress to {@code log} and runs the teacher on {@code ortThreads}. */
+    public StudentDistiller(PrintStream log, int ortThreads) {
+        this.log = log;
+        this.ortThreads = ortThreads;
+    }
+
+    /**
+     * What to distil.
+     *
+     * @param student the student architecture
+     * @param teacherOnnx the teacher model, any ONNX classifier with a matching input
+     * @param teacherVersion the teacher's version, recorded in the manifest
+     * @param base labelled base training data (labels are used for the hard-label term)
+     * @param edge teacher-labelled edge samples, possibly empty
+     * @param eval labelled held-out data for the manifest's accuracy figures
+     * @param normalization how raw pixels become inputs
+     * @param config hyper-parameters
+     * @param manifest the manifest fields the caller knows (model id, version, parent version, snapshot)
+     * @param outDir where the artifact goes
+     * @param name base file name of the artifact
+     */
+    public record Request(Architecture student, Path teacherOnnx, String teacherVersion, ImageSet base,
+            EdgeSamples edge, ImageSet eval, Normalization normalization, TrainConfig config,
+            ModelManifest.Builder manifest, Path outDir, String name) {
+    }
+
+    /** Runs the distillation and writes the artifact; returns its complete manifest. */
+    public ModelManifest distill(Request r) {
+        float[] baseLogits;
+        float[] evalTeacherLogits;
+        try (OnnxClassifier teacher = OnnxClassifier.open(r.teacherOnnx(), ortThreads)) {
+            teacher.requireInput(1, r.base().rows(), r.base().cols());
+            if (teacher.classes() != r.student().classes()) {
+                throw new IllegalArgumentException("teacher " + r.teacherOnnx() + " outputs " + teacher.classes()
+                        + " classes, student " + r.student().name() + " has " + r.student().classes());
+            }
+            log.printf("teacher %s: labelling %d base images%n", r.teacherVersion(), r.base().size());
+            baseLogits = teacher.logits(r.base(), r.normalization());
+            evalTeacherLogits = teacher.logits(r.eval(), r.normalization());
+        }
+        ImageSet data = r.base().concat(r.edge().images());
+        float[] logits = concat(baseLogits, r.edge().teacherLogits());
+        log.printf("distilling %s from %d base + %d edge samples (T=%.1f, alpha=%.2f, %d epochs)%n",
+                r.student().name(), r.base().size(), r.edge().images().size(), r.config().temperature(),
+                r.config().alpha(), r.config().epochs());
+        try (TrainedModel student = new ClassifierTrainer(log).train(r.student(), data, logits, r.normalization(),
+                r.config())) {
+            ModelManifest.Builder m = r.manifest().clone()
+                    .setRole("student")
+                    .setArchitecture(r.student().name())
+                    .setParentTeacherVersion(r.teacherVersion())
+                    .setBaseTrainingSamples(r.base().size())
+                    .setEdgeSamples(r.edge().images().size())
+                    .setInput(r.normalization().toInputSpec(r.student().inputShape()))
+                    .addAllClassLabels(classLabels(r.student().classes()));
+            float[] studentLogits = student.logits(r.eval(), r.normalization());
+            int classes = r.student().classes();
+            m.putMetrics("eval_accuracy", Metrics.accuracy(studentLogits, r.eval().labels(), classes));
+            m.putMetrics("teacher_eval_accuracy", Metrics.accuracy(evalTeacherLogits, r.eval().labels(), classes));
+            m.putMetrics("teacher_agreement", agreement(studentLogits, evalTeacherLogits, classes));
+            m.putMetrics("eval_samples", r.eval().size());
+            return ModelArtifacts.write(student, m, r.outDir(), r.name());
+        }
+    }
+
+    private static List<String> classLabels(int classes) {
+        if (classes == io.tandem.distill.data.FashionMnist.CLASSES.size()) {
+            return io.tandem.distill.data.FashionMnist.CLASSES;
+        }
+        return java.util.stream.IntStream.range(0, classes).mapToObj(Integer::toString).toList();
+    }
+
+    static double agreement(float[] a, float[] b, int classes) {
+        int[] pa = Metrics.predictions(a, classes);
+        int[] pb = Metrics.predictions(b, classes);
+        int same = 0;
+        for (int i = 0; i < pa.length; i++) {
+            if (pa[i] == pb[i]) {
+                same++;
+            }
+        }
+        return pa.length == 0 ? 0 : same / (double) pa.length;
+    }
+
+    private static float[] concat(float[] a, float[] b) {
+        float[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+}

@@ -1,0 +1,58 @@
+package io.tandem.localstack;
+
+import io.moquette.broker.Server;
+import io.moquette.broker.config.MemoryConfig;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.Properties;
+
+/**
+ * An MQTT 3.1.1 broker (Moquette) bound to 127.0.0.1, with retained messages and QoS 1 kept in memory for
+ * the life of the process. Telemetry to Moquette's authors is off.
+ */
+public final class EmbeddedMqtt implements AutoCloseable {
+
+    /** Queue depth per client session: QoS 1 bursts from many devices must not overflow it. */
+    public static final int SESSION_QUEUE_SIZE = 16_384;
+
+    private final LocalStackConfig config;
+    private Server server;
+
+    /** Creates, but does not start, a broker. */
+    public EmbeddedMqtt(LocalStackConfig config) {
+        this.config = config;
+    }
+
+    /** The broker URL clients use. */
+    public String url() {
+        return "tcp://" + config.host() + ":" + config.mqttPort();
+    }
+
+    /** Starts the broker. */
+    public void start() {
+        Properties p = new Properties();
+        p.setProperty("host", config.host());
+        p.setProperty("port", Integer.toString(config.mqttPort()));
+        p.setProperty("websocket_port", "disabled");
+        p.setProperty("allow_anonymous", "true");
+        p.setProperty("persistence_enabled", "false");
+        p.setProperty("telemetry_enabled", "false");
+        p.setProperty("session_queue_size", Integer.toString(SESSION_QUEUE_SIZE));
+        p.setProperty("netty.mqtt.message_size", Integer.toString(config.mqttMaxMessageBytes()));
+        p.setProperty("immediate_buffer_flush", "true");
+        server = new Server();
+        try {
+            server.startServer(new MemoryConfig(p));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start MQTT broker on " + url(), e);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (server != null) {
+            server.stopServer();
+            server = null;
+        }
+    }
+}

@@ -1,0 +1,37 @@
+package io.tandem.localstack;
+
+import java.nio.file.Path;
+
+/**
+ * Where the local stack listens and keeps its data.
+ *
+ * @param host interface to bind; 127.0.0.1 unless you know why not
+ * @param kafkaPort Kafka client port (default 9092)
+ * @param kafkaControllerPort KRaft controller port (default 9093)
+ * @param mqttPort MQTT port (default 1883)
+ * @param partitions partitions of each Tandem topic (default 4)
+ * @param mqttMaxMessageBytes largest MQTT message the broker accepts (default 2 MiB)
+ * @param dataDir folder for the Kafka log
+ */
+public record LocalStackConfig(String host, int kafkaPort, int kafkaControllerPort, int mqttPort, int partitions,
+        int mqttMaxMessageBytes, Path dataDir) {
+
+    /** Checks every value, naming the one out of range. */
+    public LocalStackConfig {
+        for (int port : new int[] {kafkaPort, kafkaControllerPort, mqttPort}) {
+            if (port < 1 || port > 65535) {
+                throw new IllegalArgumentException("port " + port + " is outside 1..65535");
+            }
+        }
+        if (kafkaPort == kafkaControllerPort || kafkaPort == mqttPort || kafkaControllerPort == mqttPort) {
+            throw new IllegalArgumentException("Kafka, controller and MQTT ports must differ: " + kafkaPort + ", "
+                    + kafkaControllerPort + ", " + mqttPort);
+        }
+        if (partitions < 1 || partitions > 64) {
+            throw new IllegalArgumentException("partitions must be in 1..64, got " + partitions);
+        }
+        if (mqttMaxMessageBytes < 1024) {
+            throw new IllegalArgumentException("MQTT message size limit must be at least 1024, got " + mqttMaxMessageBytes);
+        }
+    }
+}

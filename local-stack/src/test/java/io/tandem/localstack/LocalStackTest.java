@@ -1,0 +1,87 @@
+package io.tandem.localstack;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tandem.proto.Topics;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.eclipse.paho.client.mqttv3.MqttClient;
+import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
+import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class LocalStackTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void kafkaAndMqttAcceptTrafficOnLoopback() throws Exception {
+        LocalStack stack = new LocalStack();
+        stack.kafkaPort = Ports.free();
+        stack.controllerPort = Ports.free();
+        stack.mqttPort = Ports.free();
+        stack.partitions = 2;
+        stack.dataDir = dir;
+        try (stack) {
+            stack.start();
+            String bootstrap = "127.0.0.1:" + stack.kafkaPort;
+            try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
+                    ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, ProducerConfig.ACKS_CONFIG, "all"),
+                    new StringSerializer(), new ByteArraySerializer())) {
+                producer.send(new ProducerRecord<>(Topics.KAFKA_SAMPLES, "dev-1", new byte[] {1, 2, 3}))
+                        .get(30, TimeUnit.SECONDS);
+            }
+            try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(
+                    ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, ConsumerConfig.GROUP_ID_CONFIG, "t",
+                    ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"), new StringDeserializer(),
+                    new ByteArrayDeserializer())) {
+                consumer.subscribe(List.of(Topics.KAFKA_SAMPLES));
+                ConsumerRecord<String, byte[]> got = null;
+                for (int i = 0; i < 60 && got == null; i++) {
+                    for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(500))) {
+                        got = r;
+                    }
+                }
+                assertTrue(got != null, "record not consumed");
+                assertEquals("dev-1", got.key());
+                assertArrayEquals(new byte[] {1, 2, 3}, got.value());
+            }
+
+            String url = "tcp://127.0.0.1:" + stack.mqttPort;
+            BlockingQueue<String> received = new ArrayBlockingQueue<>(4);
+            MqttConnectOptions options = new MqttConnectOptions();
+            options.setCleanSession(true);
+            try (MqttClient sub = new MqttClient(url, "sub", new MemoryPersistence());
+                 MqttClient pub = new MqttClient(url, "pub", new MemoryPersistence())) {
+                pub.connect(options);
+                String topic = Topics.fleetDeploy("f1");
+                pub.publish(topic, "retained".getBytes(StandardCharsets.UTF_8), 1, true);
+                sub.connect(options);
+                sub.subscribe(topic, 1, (t, m) -> received.add(new String(m.getPayload(), StandardCharsets.UTF_8)));
+                assertEquals("retained", received.poll(10, TimeUnit.SECONDS), "retained message for a late subscriber");
+                sub.disconnect();
+                pub.disconnect();
+            }
+        }
+    }
+}
