@@ -1,0 +1,18 @@
+package io.tandem.edge.feed;
+
+/**
+ * One captured input.
+ *
+ * @param index position in the feed
+ * @param pixels raw unsigned-byte pixels, row-major
+ * @param rows height
+ * @param cols width
+ * @param groundTruth the true class when the feed knows it (evaluation feeds), else -1
+ */
+public record Frame(long index, byte[] pixels, int rows, int cols, int groundTruth) {
+
+    /** Whether the feed knows this frame's class. */
+    public boolean hasGroundTruth() {
+        return groundTruth >= 0;
+    }
+}

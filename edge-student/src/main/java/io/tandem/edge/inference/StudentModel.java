@@ -1,0 +1,156 @@
+package io.tandem.edge.inference;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
+import io.tandem.proto.v1.InputSpec;
+import io.tandem.proto.v1.ModelManifest;
+import java.nio.FloatBuffer;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Map;
+
+/**
+ * A loaded student: one ONNX Runtime session, reused for every frame, plus the manifest that says how
+ * raw frames become its input. Construction fails with {@link ModelLoadException} when the file and the
+ * manifest disagree, so a bad model never replaces a good one.
+ */
+public final class StudentModel implements AutoCloseable {
+
+    private final OrtEnvironment env = OrtEnvironment.getEnvironment();
+    private final OrtSession session;
+    private final ModelManifest manifest;
+    private final String inputName;
+    private final long[] inputShape;
+    private final int classes;
+    private final float a;
+    private final float b;
+
+    private StudentModel(OrtSession session, ModelManifest manifest) throws OrtException {
+        this.session = session;
+        this.manifest = manifest;
+        InputSpec spec = manifest.getInput();
+        if (session.getInputInfo().size() != 1) {
+            throw new ModelLoadException("model has " + session.getInputInfo().size() + " inputs, expected 1");
+        }
+        var in = session.getInputInfo().entrySet().iterator().next();
+        inputName = in.getKey();
+        long[] declared = ((TensorInfo) in.getValue().getInfo()).getShape();
+        inputShape = new long[spec.getShapeCount() + 1];
+        inputShape[0] = 1;
+        for (int i = 0; i < spec.getShapeCount(); i++) {
+            inputShape[i + 1] = spec.getShape(i);
+        }
+        if (declared.length != inputShape.length) {
+            throw new ModelLoadException("model input " + Arrays.toString(declared) + " does not match manifest input "
+                    + spec.getShapeList());
+        }
+        for (int i = 1; i < declared.length; i++) {
+            if (declared[i] != -1 && declared[i] != inputShape[i]) {
+                throw new ModelLoadException("model input " + Arrays.toString(declared)
+                        + " does not match manifest input " + spec.getShapeList());
+            }
+        }
+        long[] out = ((TensorInfo) session.getOutputInfo().values().iterator().next().getInfo()).getShape();
+        if (out.length != 2 || out[1] != manifest.getClassLabelsCount()) {
+            throw new ModelLoadException("model output " + Arrays.toString(out) + " does not match the manifest's "
+                    + manifest.getClassLabelsCount() + " classes");
+        }
+        classes = (int) out[1];
+        if (!(spec.getStd() > 0)) {
+            throw new ModelLoadException("manifest input std must be positive, got " + spec.getStd());
+        }
+        a = spec.getScale() / spec.getStd();
+        b = -spec.getMean() / spec.getStd();
+    }
+
+    /** Loads a model file with one intra-op thread, as on a small device. */
+    public static StudentModel load(Path onnx, ModelManifest manifest, int threads) {
+        try {
+            OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+            options.setIntraOpNumThreads(threads);
+            options.setInterOpNumThreads(1);
+            OrtSession session = OrtEnvironment.getEnvironment().createSession(onnx.toString(), options);
+            try {
+                return new StudentModel(session, manifest);
+            } catch (RuntimeException e) {
+                session.close();
+                throw e;
+            }
+        } catch (OrtException e) {
+            throw new ModelLoadException("ONNX Runtime cannot load " + onnx.getFileName() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The manifest of this model. */
+    public ModelManifest manifest() {
+        return manifest;
+    }
+
+    /** The model's version. */
+    public String version() {
+        return manifest.getVersion();
+    }
+
+    /** Number of raw input elements one frame must have. */
+    public int inputElements() {
+        long n = 1;
+        for (int i = 1; i < inputShape.length; i++) {
+            n *= inputShape[i];
+        }
+        return (int) n;
+    }
+
+    /** Class probabilities for one raw unsigned-byte frame. */
+    public float[] probabilities(byte[] raw) {
+        if (raw.length != inputElements()) {
+            throw new IllegalArgumentException("frame has " + raw.length + " values, model " + version() + " needs "
+                    + inputElements());
+        }
+        float[] x = new float[raw.length];
+        for (int i = 0; i < raw.length; i++) {
+            x[i] = (raw[i] & 0xff) * a + b;
+        }
+        try (OnnxTensor t = OnnxTensor.createTensor(env, FloatBuffer.wrap(x), inputShape);
+             OrtSession.Result r = session.run(Map.of(inputName, t))) {
+            float[] logits = ((float[][]) r.get(0).getValue())[0];
+            return softmax(logits);
+        } catch (OrtException e) {
+            throw new IllegalStateException("inference failed on model " + version() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Numerically stable softmax. */
+    public static float[] softmax(float[] logits) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (float v : logits) {
+            max = Math.max(max, v);
+        }
+        double sum = 0;
+        float[] p = new float[logits.length];
+        for (int i = 0; i < logits.length; i++) {
+            p[i] = (float) Math.exp(logits[i] - max);
+            sum += p[i];
+        }
+        for (int i = 0; i < p.length; i++) {
+            p[i] /= (float) sum;
+        }
+        return p;
+    }
+
+    /** Number of classes. */
+    public int classes() {
+        return classes;
+    }
+
+    @Override
+    public void close() {
+        try {
+            session.close();
+        } catch (OrtException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,174 @@
+package io.tandem.edge.link;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
+import org.eclipse.paho.client.mqttv3.DisconnectedBufferOptions;
+import org.eclipse.paho.client.mqttv3.IMqttActionListener;
+import org.eclipse.paho.client.mqttv3.IMqttDeliveryToken;
+import org.eclipse.paho.client.mqttv3.IMqttToken;
+import org.eclipse.paho.client.mqttv3.MqttAsyncClient;
+import org.eclipse.paho.client.mqttv3.MqttCallbackExtended;
+import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
+import org.eclipse.paho.client.mqttv3.MqttException;
+import org.eclipse.paho.client.mqttv3.MqttMessage;
+import org.eclipse.paho.client.mqttv3.persist.MqttDefaultFilePersistence;
+
+/**
+ * The device's MQTT connection: QoS 1 publishing with a callback on PUBACK, store-and-forward while the
+ * broker is unreachable (Paho's disconnected buffer, persisted on disk), and subscriptions that are
+ * renewed on every reconnect.
+ */
+public final class MqttLink implements AutoCloseable {
+
+    /** In-flight QoS 1 messages; Paho's default of 10 stalls under load. */
+    public static final int MAX_INFLIGHT = 1000;
+    /** Messages kept while disconnected. */
+    public static final int OFFLINE_BUFFER = 20_000;
+
+    private final MqttAsyncClient client;
+    private final List<String> subscriptions;
+    private final BiConsumer<String, byte[]> onMessage;
+
+    /** Creates a link; nothing connects until {@link #connect()}. */
+    public MqttLink(String brokerUrl, String clientId, Path persistenceDir, List<String> subscriptions,
+            BiConsumer<String, byte[]> onMessage) {
+        try {
+            this.client = new MqttAsyncClient(brokerUrl, clientId, new MqttDefaultFilePersistence(persistenceDir.toString()));
+        } catch (MqttException e) {
+            throw new IllegalArgumentException("bad MQTT broker URL or client id: " + brokerUrl + ", " + clientId, e);
+        }
+        this.subscriptions = List.copyOf(subscriptions);
+        this.onMessage = onMessage;
+        DisconnectedBufferOptions buffer = new DisconnectedBufferOptions();
+        buffer.setBufferEnabled(true);
+        buffer.setBufferSize(OFFLINE_BUFFER);
+        buffer.setPersistBuffer(true);
+        buffer.setDeleteOldestMessages(false);
+        client.setBufferOpts(buffer);
+        client.setCallback(new MqttCallbackExtended() {
+            @Override
+            public void connectComplete(boolean reconnect, String serverURI) {
+                subscribeAll();
+            }
+
+            @Override
+            public void connectionLost(Throwable cause) {
+                System.err.println(clientId + ": MQTT connection lost (" + cause.getMessage() + "), reconnecting");
+            }
+
+            @Override
+            public void messageArrived(String topic, MqttMessage message) {
+                onMessage.accept(topic, message.getPayload());
+            }
+
+            @Override
+            public void deliveryComplete(IMqttDeliveryToken token) {
+            }
+        });
+    }
+
+    /** Connects, retrying until the broker answers or {@code timeoutMs} passes. */
+    public void connect(long timeoutMs) {
+        MqttConnectOptions options = new MqttConnectOptions();
+        options.setCleanSession(false);
+        options.setAutomaticReconnect(true);
+        options.setMaxInflight(MAX_INFLIGHT);
+        options.setKeepAliveInterval(10);
+        options.setConnectionTimeout(10);
+        long deadline = System.currentTimeMillis() + timeoutMs;
+        while (true) {
+            try {
+                client.connect(options).waitForCompletion(10_000);
+                return;
+            } catch (MqttException e) {
+                if (System.currentTimeMillis() > deadline) {
+                    throw new IllegalStateException("cannot reach MQTT broker " + client.getServerURI() + ": "
+                            + e.getMessage(), e);
+                }
+                sleep(500);
+            }
+        }
+    }
+
+    private void subscribeAll() {
+        for (String topic : subscriptions) {
+            try {
+                client.subscribe(topic, 1);
+            } catch (MqttException e) {
+                System.err.println("cannot subscribe to " + topic + ": " + e.getMessage());
+            }
+        }
+    }
+
+    /**
+     * Publishes with QoS 1; {@code onAck} runs on PUBACK with true, or with false if delivery failed.
+     * Blocks briefly while the in-flight window is full rather than dropping the message.
+     */
+    public void publish(String topic, byte[] payload, boolean retained, java.util.function.Consumer<Boolean> onAck) {
+        MqttMessage message = new MqttMessage(payload);
+        message.setQos(1);
+        message.setRetained(retained);
+        IMqttActionListener listener = new IMqttActionListener() {
+            @Override
+            public void onSuccess(IMqttToken token) {
+                onAck.accept(true);
+            }
+
+            @Override
+            public void onFailure(IMqttToken token, Throwable error) {
+                onAck.accept(false);
+            }
+        };
+        for (int attempt = 0; ; attempt++) {
+            try {
+                client.publish(topic, message, null, listener);
+                return;
+            } catch (MqttException e) {
+                boolean full = e.getReasonCode() == MqttException.REASON_CODE_MAX_INFLIGHT
+                        || e.getReasonCode() == MqttException.REASON_CODE_DISCONNECTED_BUFFER_FULL
+                        || e.getReasonCode() == MqttException.REASON_CODE_CLIENT_NOT_CONNECTED;
+                if (!full || attempt > 6000) {
+                    throw new IllegalStateException("cannot publish to " + topic + ": " + e.getMessage(), e);
+                }
+                sleep(10);
+            }
+        }
+    }
+
+    /** Number of QoS 1 messages not yet acknowledged. */
+    public int pending() {
+        return client.getPendingDeliveryTokens().length + client.getBufferedMessageCount();
+    }
+
+    /** Waits up to {@code timeoutMs} for every pending message to be acknowledged. */
+    public boolean drain(long timeoutMs) {
+        long deadline = System.currentTimeMillis() + timeoutMs;
+        while (pending() > 0 && System.currentTimeMillis() < deadline) {
+            sleep(50);
+        }
+        return pending() == 0;
+    }
+
+    private static void sleep(long ms) {
+        try {
+            TimeUnit.MILLISECONDS.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            if (client.isConnected()) {
+                client.disconnect(5_000).waitForCompletion(6_000);
+            }
+            client.close();
+        } catch (MqttException e) {
+            System.err.println("MQTT close: " + e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,174 @@
+package io.tandem.edge.ota;
+
+import io.tandem.edge.inference.ModelLoadException;
+import io.tandem.edge.inference.StudentModel;
+import io.tandem.proto.Codecs;
+import io.tandem.proto.v1.DeployAck;
+import io.tandem.proto.v1.DeployCommand;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * Over-the-air model updates: downloads the artifact a deploy command names, checks its size and sha256,
+ * loads it, and only then swaps it in atomically. The previous model stays on disk; a failure at any step
+ * leaves the running model untouched and is acknowledged with its reason.
+ */
+public final class ModelUpdater implements AutoCloseable {
+
+    private final Path modelsDir;
+    private final int threads;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    private final AtomicReference<Active> active = new AtomicReference<>();
+
+    /** The model in service and the command that put it there. */
+    public record Active(StudentModel model, DeployCommand command) {
+    }
+
+    /** Creates an updater that keeps artifacts in {@code modelsDir}. */
+    public ModelUpdater(Path modelsDir, int threads) {
+        this.modelsDir = modelsDir;
+        this.threads = threads;
+        try {
+            Files.createDirectories(modelsDir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create " + modelsDir, e);
+        }
+    }
+
+    /** The model in service, if any. */
+    public Optional<Active> active() {
+        return Optional.ofNullable(active.get());
+    }
+
+    /** Whether this command asks for what already runs. */
+    public boolean isCurrent(DeployCommand command) {
+        Active a = active.get();
+        return a != null && a.command().getModelVersion().equals(command.getModelVersion())
+                && a.command().getSha256().equals(command.getSha256());
+    }
+
+    /**
+     * Applies a deploy command; returns the acknowledgement to send (without device fields).
+     */
+    public DeployAck.Builder apply(DeployCommand command) {
+        Active previous = active.get();
+        DeployAck.Builder ack = DeployAck.newBuilder().setSchemaVersion(Codecs.SCHEMA_VERSION)
+                .setRolloutId(command.getRolloutId()).setModelVersion(command.getModelVersion())
+                .setPreviousVersion(previous == null ? "" : previous.model().version())
+                .setTimeMs(System.currentTimeMillis());
+        Path target = modelsDir.resolve("student-" + command.getModelVersion() + ".onnx");
+        try {
+            download(command, target);
+        } catch (VerificationException e) {
+            return ack.setStatus(DeployAck.Status.FAILED_VERIFICATION).setDetail(e.getMessage());
+        } catch (IOException | RuntimeException e) {
+            return ack.setStatus(DeployAck.Status.FAILED_DOWNLOAD).setDetail(String.valueOf(e.getMessage()));
+        }
+        StudentModel model;
+        try {
+            model = StudentModel.load(target, command.getManifest(), threads);
+        } catch (ModelLoadException e) {
+            return ack.setStatus(DeployAck.Status.FAILED_LOAD).setDetail(e.getMessage());
+        }
+        Active old = active.getAndSet(new Active(model, command));
+        if (old != null) {
+            old.model().close();
+        }
+        return ack.setStatus(DeployAck.Status.ACTIVE).setDetail("sha256 " + command.getSha256());
+    }
+
+    private void download(DeployCommand command, Path target) throws IOException {
+        if (Files.isRegularFile(target) && sha256(target).equals(command.getSha256())) {
+            return;
+        }
+        Path part = modelsDir.resolve(target.getFileName() + ".part");
+        HttpRequest request = HttpRequest.newBuilder(URI.create(command.getArtifactUrl()))
+                .timeout(Duration.ofSeconds(60)).GET().build();
+        HttpResponse<InputStream> response;
+        try {
+            response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("download interrupted", e);
+        }
+        if (response.statusCode() != 200) {
+            response.body().close();
+            throw new IOException("GET " + command.getArtifactUrl() + " answered " + response.statusCode());
+        }
+        MessageDigest digest = newSha256();
+        long size = 0;
+        try (InputStream in = response.body(); OutputStream out = Files.newOutputStream(part)) {
+            byte[] buf = new byte[1 << 16];
+            int n;
+            while ((n = in.read(buf)) > 0) {
+                size += n;
+                if (size > command.getSizeBytes()) {
+                    throw new VerificationException("artifact is larger than the announced " + command.getSizeBytes()
+                            + " bytes");
+                }
+                digest.update(buf, 0, n);
+                out.write(buf, 0, n);
+            }
+        } catch (VerificationException e) {
+            Files.deleteIfExists(part);
+            throw e;
+        }
+        String actual = HexFormat.of().formatHex(digest.digest());
+        if (size != command.getSizeBytes() || !actual.equals(command.getSha256())) {
+            Files.deleteIfExists(part);
+            throw new VerificationException("artifact has " + size + " bytes and sha256 " + actual + ", deploy command says "
+                    + command.getSizeBytes() + " bytes and " + command.getSha256());
+        }
+        Files.move(part, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    static String sha256(Path file) throws IOException {
+        MessageDigest digest = newSha256();
+        try (InputStream in = Files.newInputStream(file)) {
+            byte[] buf = new byte[1 << 16];
+            int n;
+            while ((n = in.read(buf)) > 0) {
+                digest.update(buf, 0, n);
+            }
+        }
+        return HexFormat.of().formatHex(digest.digest());
+    }
+
+    private static MessageDigest newSha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** An artifact whose size or hash is not what the deploy command announced. */
+    static final class VerificationException extends IOException {
+        VerificationException(String message) {
+            super(message);
+        }
+    }
+
+    @Override
+    public void close() {
+        Active a = active.getAndSet(null);
+        if (a != null) {
+            a.model().close();
+        }
+    }
+}
