@@ -1,0 +1,55 @@
+package io.tandem.cloud.api;
+
+import io.tandem.cloud.registry.ModelRegistry;
+import io.tandem.distill.manifest.ModelArtifacts;
+import io.tandem.proto.v1.ModelManifest;
+import jakarta.inject.Inject;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.NotFoundException;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/** The model registry over HTTP: what is registered, manifests, and artifact downloads for devices. */
+@Path("/api/models")
+public class ModelsResource {
+
+    @Inject
+    ModelRegistry registry;
+
+    /** Every model id with its versions. */
+    @GET
+    @Produces(MediaType.APPLICATION_JSON)
+    public Map<String, List<String>> list() {
+        Map<String, List<String>> out = new TreeMap<>();
+        for (String id : registry.modelIds()) {
+            out.put(id, registry.versions(id).stream().map(ModelManifest::getVersion).toList());
+        }
+        return out;
+    }
+
+    /** The manifest of one version, as JSON. */
+    @GET
+    @Path("/{id}/{version}/manifest")
+    @Produces(MediaType.APPLICATION_JSON)
+    public String manifest(@PathParam("id") String id, @PathParam("version") String version) {
+        return ModelArtifacts.toJson(registry.manifest(id, version)
+                .orElseThrow(() -> new NotFoundException("no model " + id + " " + version)));
+    }
+
+    /** The ONNX artifact of one version. */
+    @GET
+    @Path("/{id}/{version}/artifact")
+    @Produces(MediaType.APPLICATION_OCTET_STREAM)
+    public Response artifact(@PathParam("id") String id, @PathParam("version") String version) {
+        java.nio.file.Path file = registry.artifact(id, version)
+                .orElseThrow(() -> new NotFoundException("no model " + id + " " + version));
+        return Response.ok(file.toFile()).header("Content-Disposition", "attachment; filename=\"" + id + "-" + version
+                + ".onnx\"").build();
+    }
+}

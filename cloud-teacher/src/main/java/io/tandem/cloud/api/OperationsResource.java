@@ -1,0 +1,109 @@
+package io.tandem.cloud.api;
+
+import io.tandem.cloud.bridge.MqttKafkaBridge;
+import io.tandem.cloud.labeler.TeacherLabeler;
+import io.tandem.cloud.metrics.Rejections;
+import io.tandem.cloud.retrain.RetrainPipeline;
+import io.tandem.cloud.rollout.FleetState;
+import io.tandem.cloud.rollout.RolloutController;
+import io.tandem.cloud.store.SampleStore;
+import jakarta.inject.Inject;
+import jakarta.ws.rs.BadRequestException;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/** Operator endpoints: counters, fleet state, rollouts and retraining. */
+@Path("/api")
+@Produces(MediaType.APPLICATION_JSON)
+public class OperationsResource {
+
+    @Inject
+    MqttKafkaBridge bridge;
+
+    @Inject
+    TeacherLabeler labeler;
+
+    @Inject
+    SampleStore store;
+
+    @Inject
+    Rejections rejections;
+
+    @Inject
+    FleetState fleet;
+
+    @Inject
+    RolloutController rollouts;
+
+    @Inject
+    RetrainPipeline retrain;
+
+    /** A rollout request. */
+    public record RolloutRequest(String modelId, String version, String fleet) {
+    }
+
+    /** Counters of every stage. */
+    @GET
+    @Path("/stats")
+    public Map<String, Object> stats() {
+        Map<String, Object> m = new TreeMap<>();
+        m.put("bridge_forwarded", bridge.forwarded());
+        m.put("labelled_by_this_process", labeler.labelled());
+        m.put("duplicates_ignored", labeler.duplicates());
+        m.put("samples_stored", store.size());
+        m.put("rejected_total", rejections.total());
+        m.put("rejected", rejections.snapshot());
+        return m;
+    }
+
+    /** Every device the cloud has heard from. */
+    @GET
+    @Path("/fleet")
+    public List<Map<String, Object>> fleet() {
+        return fleet.view();
+    }
+
+    /** Rollouts issued. */
+    @GET
+    @Path("/rollouts")
+    public List<RolloutController.Rollout> rollouts() {
+        return rollouts.rollouts();
+    }
+
+    /** Rolls a registered student out to a fleet. */
+    @POST
+    @Path("/rollouts")
+    public RolloutController.Rollout rollout(RolloutRequest request) {
+        if (request == null || request.modelId() == null || request.version() == null || request.fleet() == null) {
+            throw new BadRequestException("body must name modelId, version and fleet");
+        }
+        try {
+            return rollouts.deploy(request.modelId(), request.version(), request.fleet());
+        } catch (IllegalArgumentException e) {
+            throw new BadRequestException(e.getMessage());
+        }
+    }
+
+    /** Retraining status. */
+    @GET
+    @Path("/retrain")
+    public Map<String, Object> retrainStatus() {
+        return retrain.status();
+    }
+
+    /** Starts a retrain now. */
+    @POST
+    @Path("/retrain")
+    public Map<String, Object> retrainNow() {
+        boolean started = retrain.trigger("requested over HTTP");
+        Map<String, Object> m = new TreeMap<>(retrain.status());
+        m.put("started", started);
+        return m;
+    }
+}

@@ -1,0 +1,215 @@
+package io.tandem.cloud.bridge;
+
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.tandem.cloud.config.TandemConfig;
+import io.tandem.cloud.kafka.KafkaClients;
+import io.tandem.cloud.metrics.Rejections;
+import io.tandem.proto.Codecs;
+import io.tandem.proto.PayloadException;
+import io.tandem.proto.Topics;
+import io.tandem.proto.Topics.DeviceStream;
+import io.tandem.proto.Topics.DeviceTopic;
+import io.tandem.proto.v1.DeployAck;
+import io.tandem.proto.v1.HardExample;
+import io.tandem.proto.v1.ResultBatch;
+import io.tandem.proto.v1.Telemetry;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.eclipse.paho.client.mqttv3.IMqttDeliveryToken;
+import org.eclipse.paho.client.mqttv3.MqttCallbackExtended;
+import org.eclipse.paho.client.mqttv3.MqttClient;
+import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
+import org.eclipse.paho.client.mqttv3.MqttException;
+import org.eclipse.paho.client.mqttv3.MqttMessage;
+import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
+
+/**
+ * Moves device messages from MQTT to Kafka without loss: each MQTT message is acknowledged to the broker
+ * only after Kafka has acknowledged its record ({@code acks=all}, idempotent producer), keyed by device
+ * id. The bridge's MQTT session is persistent, so unacknowledged messages are redelivered after a restart.
+ * A payload that fails its codec, or whose device id disagrees with its topic, is counted, logged and
+ * acknowledged, so it cannot block the messages behind it.
+ */
+@ApplicationScoped
+public class MqttKafkaBridge {
+
+    private static final Logger LOG = Logger.getLogger(MqttKafkaBridge.class);
+
+    @Inject
+    TandemConfig config;
+
+    @Inject
+    KafkaClients kafka;
+
+    @Inject
+    Rejections rejections;
+
+    @ConfigProperty(name = "tandem.bridge.enabled", defaultValue = "true")
+    boolean enabled;
+
+    private MqttClient client;
+    private final Map<DeviceStream, AtomicLong> forwarded = new EnumMap<>(DeviceStream.class);
+
+    void start(@Observes StartupEvent event) {
+        for (DeviceStream s : DeviceStream.values()) {
+            forwarded.put(s, new AtomicLong());
+        }
+        if (!enabled) {
+            LOG.info("MQTT-Kafka bridge disabled (tandem.bridge.enabled=false)");
+            return;
+        }
+        try {
+            client = new MqttClient(config.mqtt().url(), config.mqtt().clientId(), new MemoryPersistence());
+            client.setManualAcks(true);
+            client.setCallback(new Callback());
+            MqttConnectOptions options = new MqttConnectOptions();
+            options.setCleanSession(false);
+            options.setAutomaticReconnect(true);
+            options.setMaxInflight(1000);
+            options.setKeepAliveInterval(10);
+            client.connect(options);
+            subscribe();
+        } catch (MqttException e) {
+            throw new IllegalStateException("bridge cannot connect to MQTT broker " + config.mqtt().url() + ": "
+                    + e.getMessage(), e);
+        }
+        LOG.infof("bridge: MQTT %s -> Kafka %s", config.mqtt().url(), config.kafka().bootstrapServers());
+    }
+
+    private void subscribe() throws MqttException {
+        for (DeviceStream s : DeviceStream.values()) {
+            client.subscribe(Topics.mqttFilterAllDevices(s), 1);
+        }
+    }
+
+    /** Records forwarded to Kafka, per stream. */
+    public Map<String, Long> forwarded() {
+        Map<String, Long> out = new java.util.TreeMap<>();
+        forwarded.forEach((k, v) -> out.put(k.kafkaTopic(), v.get()));
+        return out;
+    }
+
+    private void onMessage(String topic, MqttMessage message) {
+        Optional<DeviceTopic> parsed = Topics.parseDeviceTopic(topic);
+        if (parsed.isEmpty()) {
+            rejections.reject("mqtt", "UNKNOWN_TOPIC", "message on " + topic);
+            ack(message);
+            return;
+        }
+        DeviceTopic t = parsed.get();
+        byte[] payload = message.getPayload();
+        try {
+            String deviceInPayload = deviceOf(t.stream(), payload);
+            if (!deviceInPayload.equals(t.deviceId())) {
+                throw new PayloadException(PayloadException.Reason.INVALID, "payload names device '" + deviceInPayload
+                        + "' but arrived on the topic of '" + t.deviceId() + "'");
+            }
+        } catch (PayloadException e) {
+            rejections.reject("mqtt/" + t.stream().leaf(), e.reason().name(), topic + ": " + e.getMessage());
+            ack(message);
+            return;
+        }
+        kafka.producer().send(new ProducerRecord<>(t.stream().kafkaTopic(), t.deviceId(), payload), (meta, error) -> {
+            if (error == null) {
+                forwarded.get(t.stream()).incrementAndGet();
+                ack(message);
+            } else {
+                // Not acknowledged: the broker redelivers it once the bridge reconnects.
+                LOG.errorf("Kafka refused a record from %s (%s); reconnecting MQTT to get it redelivered", topic,
+                        error.getMessage());
+                reconnect();
+            }
+        });
+    }
+
+    private static String deviceOf(DeviceStream stream, byte[] payload) {
+        return switch (stream) {
+            case SAMPLES -> {
+                HardExample m = Codecs.HARD_EXAMPLE.decode(payload);
+                yield m.getDeviceId();
+            }
+            case RESULTS -> {
+                ResultBatch m = Codecs.RESULT_BATCH.decode(payload);
+                yield m.getDeviceId();
+            }
+            case TELEMETRY -> {
+                Telemetry m = Codecs.TELEMETRY.decode(payload);
+                yield m.getDeviceId();
+            }
+            case ACKS -> {
+                DeployAck m = Codecs.DEPLOY_ACK.decode(payload);
+                yield m.getDeviceId();
+            }
+        };
+    }
+
+    private void ack(MqttMessage message) {
+        try {
+            client.messageArrivedComplete(message.getId(), message.getQos());
+        } catch (MqttException e) {
+            LOG.warnf("cannot acknowledge MQTT message %d: %s", message.getId(), e.getMessage());
+        }
+    }
+
+    private synchronized void reconnect() {
+        new Thread(() -> {
+            try {
+                client.disconnectForcibly(1000, 1000);
+            } catch (MqttException e) {
+                LOG.warnf("forced disconnect: %s", e.getMessage());
+            }
+            try {
+                client.reconnect();
+            } catch (MqttException e) {
+                LOG.warnf("reconnect: %s", e.getMessage());
+            }
+        }, "bridge-reconnect").start();
+    }
+
+    void stop(@Observes ShutdownEvent event) {
+        if (client != null) {
+            try {
+                client.disconnect(5000);
+                client.close();
+            } catch (MqttException e) {
+                LOG.warnf("closing bridge: %s", e.getMessage());
+            }
+        }
+    }
+
+    private final class Callback implements MqttCallbackExtended {
+        @Override
+        public void connectComplete(boolean reconnect, String serverURI) {
+            if (reconnect) {
+                try {
+                    subscribe();
+                } catch (MqttException e) {
+                    LOG.errorf("bridge cannot resubscribe: %s", e.getMessage());
+                }
+            }
+        }
+
+        @Override
+        public void connectionLost(Throwable cause) {
+            LOG.warnf("bridge lost MQTT connection: %s", cause.getMessage());
+        }
+
+        @Override
+        public void messageArrived(String topic, MqttMessage message) {
+            onMessage(topic, message);
+        }
+
+        @Override
+        public void deliveryComplete(IMqttDeliveryToken token) {
+        }
+    }
+}

@@ -1,0 +1,135 @@
+package io.tandem.cloud.config;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * Configuration of the cloud teacher, under the {@code tandem.} prefix. Every key and its default is
+ * listed in {@code docs/configuration.md}.
+ */
+@ConfigMapping(prefix = "tandem")
+public interface TandemConfig {
+
+    /** Folder for the model registry, the sample store and caches. */
+    @WithDefault("target/tandem-cloud")
+    Path dataDir();
+
+    /** URL under which devices reach this service's HTTP API; artifact URLs in deploy commands use it. */
+    @WithDefault("http://127.0.0.1:8080")
+    String publicUrl();
+
+    /** MQTT side. */
+    Mqtt mqtt();
+
+    /** Kafka side. */
+    Kafka kafka();
+
+    /** The teacher model. */
+    Teacher teacher();
+
+    /** Retraining. */
+    Retrain retrain();
+
+    /** Rollouts. */
+    Rollout rollout();
+
+    /** MQTT settings. */
+    interface Mqtt {
+        /** Broker URL. */
+        @WithDefault("tcp://127.0.0.1:1883")
+        String url();
+
+        /** Client id of the bridge; its session is persistent, so keep it stable. */
+        @WithDefault("tandem-cloud-bridge")
+        String clientId();
+    }
+
+    /** Kafka settings. */
+    interface Kafka {
+        /** Bootstrap servers. */
+        @WithDefault("127.0.0.1:9092")
+        String bootstrapServers();
+    }
+
+    /** Teacher settings. */
+    interface Teacher {
+        /** Teacher ONNX file (any classifier with the student's input), with its manifest beside it. */
+        Optional<Path> onnx();
+
+        /** ONNX Runtime intra-op threads for labelling. */
+        @WithDefault("1")
+        int threads();
+    }
+
+    /** Retraining settings. */
+    interface Retrain {
+        /** New labelled samples that trigger a retrain; 1..1,000,000. */
+        @WithDefault("500")
+        int threshold();
+
+        /** Most automatic retrains per process; 0 means no limit. */
+        @WithDefault("0")
+        int maxRounds();
+
+        /** Student architecture. */
+        @WithDefault("student-tiny")
+        String student();
+
+        /** Folder with Fashion-MNIST, the base training data. */
+        @WithDefault("/usr/share/datasets/fashion-mnist")
+        Path baseData();
+
+        /** First N base training images used; all when larger than the set. */
+        @WithDefault("60000")
+        int baseLimit();
+
+        /** Held-out test images for the manifest's accuracy. */
+        @WithDefault("2000")
+        int evalLimit();
+
+        /** Epochs. */
+        @WithDefault("3")
+        int epochs();
+
+        /** Batch size. */
+        @WithDefault("64")
+        int batchSize();
+
+        /** Learning rate. */
+        @WithDefault("0.001")
+        float learningRate();
+
+        /** Distillation temperature. */
+        @WithDefault("4")
+        float temperature();
+
+        /** Weight of the distillation term. */
+        @WithDefault("0.7")
+        float alpha();
+
+        /** Seed. */
+        @WithDefault("42")
+        long seed();
+
+        /** Distil v1 from the teacher at start when the registry has no student. */
+        @WithDefault("true")
+        boolean bootstrap();
+    }
+
+    /** Rollout settings. */
+    interface Rollout {
+        /** Fleet that new students are rolled out to automatically. */
+        @WithDefault("default")
+        String fleet();
+
+        /** Roll out every new student automatically. */
+        @WithDefault("true")
+        boolean auto();
+
+        /** Confidence threshold sent with deploy commands: inputs under it are escalated. */
+        @WithDefault("0.6")
+        float confidenceThreshold();
+    }
+}

@@ -1,0 +1,196 @@
+package io.tandem.cloud.retrain;
+
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.tandem.cloud.config.TandemConfig;
+import io.tandem.cloud.registry.ModelRegistry;
+import io.tandem.cloud.rollout.RolloutController;
+import io.tandem.cloud.store.SampleStore;
+import io.tandem.cloud.teacher.TeacherModel;
+import io.tandem.distill.data.FashionMnist;
+import io.tandem.distill.data.ImageSet;
+import io.tandem.distill.kd.EdgeSamples;
+import io.tandem.distill.kd.StudentDistiller;
+import io.tandem.distill.train.DjlRuntime;
+import io.tandem.distill.train.TrainConfig;
+import io.tandem.distill.zoo.Architecture;
+import io.tandem.distill.zoo.ModelZoo;
+import io.tandem.proto.v1.LabelledSample;
+import io.tandem.proto.v1.ModelManifest;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
+
+/**
+ * Retrains the student when enough new labelled samples have arrived: distils the next version from the
+ * base training data plus every labelled edge sample, registers it, and rolls it out. At start, when no
+ * student exists yet, it distils v1 from the teacher alone. One training runs at a time.
+ */
+@ApplicationScoped
+public class RetrainPipeline {
+
+    private static final Logger LOG = Logger.getLogger(RetrainPipeline.class);
+    /** Model id of the students this pipeline produces. */
+    public static final String STUDENT_ID = "student";
+
+    @Inject
+    TandemConfig config;
+
+    @Inject
+    TeacherModel teacher;
+
+    @Inject
+    SampleStore store;
+
+    @Inject
+    ModelRegistry registry;
+
+    @Inject
+    RolloutController rollouts;
+
+    @ConfigProperty(name = "tandem.retrain.enabled", defaultValue = "true")
+    boolean enabled;
+
+    private final ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "retrain");
+        t.setDaemon(true);
+        return t;
+    });
+    private ImageSet base;
+    private ImageSet eval;
+    private volatile boolean running;
+    private volatile int rounds;
+    private volatile int samplesAtLastTraining;
+    private volatile String lastError = "";
+    private volatile String lastVersion = "";
+
+    void start(@Observes StartupEvent event) {
+        DjlRuntime.configure();
+        if (!enabled || !teacher.configured()) {
+            LOG.info("retrain pipeline disabled (tandem.retrain.enabled=false or no teacher configured)");
+            return;
+        }
+        Optional<ModelManifest> latest = registry.latest(STUDENT_ID);
+        if (latest.isPresent()) {
+            samplesAtLastTraining = (int) latest.get().getEdgeSamples();
+            lastVersion = latest.get().getVersion();
+            if (config.rollout().auto()) {
+                rollouts.deploy(STUDENT_ID, lastVersion, config.rollout().fleet());
+            }
+        } else if (config.retrain().bootstrap()) {
+            submit("bootstrap");
+        }
+    }
+
+    /** Called by the labeler after each stored batch. */
+    public void onStoreGrew(int storedSamples) {
+        int fresh = storedSamples - samplesAtLastTraining;
+        int max = config.retrain().maxRounds();
+        if (enabled && !running && fresh >= config.retrain().threshold() && (max == 0 || rounds < max)) {
+            submit(fresh + " new labelled samples");
+        }
+    }
+
+    /** Starts a retrain now, whatever the count; false if one is already running. */
+    public synchronized boolean trigger(String reason) {
+        if (running) {
+            return false;
+        }
+        submit(reason);
+        return true;
+    }
+
+    private synchronized void submit(String reason) {
+        if (running) {
+            return;
+        }
+        running = true;
+        executor.submit(() -> {
+            try {
+                retrain(reason);
+            } catch (RuntimeException e) {
+                lastError = e.getMessage();
+                LOG.errorf(e, "retrain failed: %s", e.getMessage());
+            } finally {
+                running = false;
+            }
+        });
+    }
+
+    private void retrain(String reason) {
+        List<LabelledSample> samples = store.readAll();
+        Optional<ModelManifest> parent = registry.latest(STUDENT_ID);
+        String version = "v" + (registry.versions(STUDENT_ID).size() + 1);
+        LOG.infof("retrain %s: %s; %d labelled edge samples", version, reason, samples.size());
+        Architecture student = ModelZoo.get(config.retrain().student());
+        ImageSet baseData = baseData();
+        EdgeSamples edge = EdgeSamples.from(samples, baseData.rows(), baseData.cols(), student.classes());
+        edge.skipped().forEach(s -> LOG.warnf("retrain %s skips sample %s", version, s));
+        var r = config.retrain();
+        Path out = config.dataDir().resolve("work").resolve(version);
+        ModelManifest m = new StudentDistiller(System.out, Math.max(1, Runtime.getRuntime().availableProcessors()))
+                .distill(new StudentDistiller.Request(student, teacher.onnx(), teacher.manifest().getVersion(), baseData,
+                        edge, evalData(), teacher.normalization(),
+                        new TrainConfig(r.epochs(), r.batchSize(), r.learningRate(), r.seed(), r.temperature(), r.alpha()),
+                        ModelManifest.newBuilder().setModelId(STUDENT_ID).setVersion(version)
+                                .setParentVersion(parent.map(ModelManifest::getVersion).orElse(""))
+                                .setDataSnapshot("fashion-mnist/train[0:" + baseData.size() + "] + store["
+                                        + samples.size() + "]"),
+                        out, "student"));
+        registry.register(out.resolve("student.onnx"), m);
+        samplesAtLastTraining = samples.size();
+        rounds++;
+        lastVersion = version;
+        LOG.infof("retrain %s done: eval accuracy %.4f on %d samples, learned from %d edge samples", version,
+                m.getMetricsOrThrow("eval_accuracy"), (long) m.getMetricsOrThrow("eval_samples"), m.getEdgeSamples());
+        if (config.rollout().auto()) {
+            rollouts.deploy(STUDENT_ID, version, config.rollout().fleet());
+        }
+    }
+
+    private synchronized ImageSet baseData() {
+        if (base == null) {
+            base = FashionMnist.train(config.retrain().baseData()).head(config.retrain().baseLimit());
+        }
+        return base;
+    }
+
+    private synchronized ImageSet evalData() {
+        if (eval == null) {
+            eval = FashionMnist.test(config.retrain().baseData()).head(config.retrain().evalLimit());
+        }
+        return eval;
+    }
+
+    /** A JSON-friendly status. */
+    public Map<String, Object> status() {
+        Map<String, Object> m = new TreeMap<>();
+        m.put("running", running);
+        m.put("rounds", rounds);
+        m.put("last_version", lastVersion);
+        m.put("last_error", lastError);
+        m.put("samples_at_last_training", samplesAtLastTraining);
+        m.put("threshold", config.retrain().threshold());
+        m.put("max_rounds", config.retrain().maxRounds());
+        return m;
+    }
+
+    void stop(@Observes ShutdownEvent event) {
+        executor.shutdownNow();
+        try {
+            executor.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

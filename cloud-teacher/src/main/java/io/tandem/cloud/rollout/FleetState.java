@@ -1,0 +1,151 @@
+package io.tandem.cloud.rollout;
+
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.tandem.cloud.kafka.ConsumerLoop;
+import io.tandem.cloud.kafka.KafkaClients;
+import io.tandem.cloud.metrics.Rejections;
+import io.tandem.proto.Codecs;
+import io.tandem.proto.PayloadException;
+import io.tandem.proto.Topics;
+import io.tandem.proto.v1.DeployAck;
+import io.tandem.proto.v1.ResultBatch;
+import io.tandem.proto.v1.Telemetry;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
+/**
+ * What the cloud knows of each device, read from Kafka: deploy acknowledgements, the latest telemetry and
+ * per-version accuracy from result batches that carry ground truth.
+ */
+@ApplicationScoped
+public class FleetState {
+
+    @Inject
+    KafkaClients kafka;
+
+    @Inject
+    Rejections rejections;
+
+    @ConfigProperty(name = "tandem.fleet.enabled", defaultValue = "true")
+    boolean enabled;
+
+    private final Map<String, Device> devices = new TreeMap<>();
+    private ConsumerLoop loop;
+
+    /** One device as the cloud sees it. */
+    public static final class Device {
+        /** Device id. */
+        public String deviceId;
+        /** Fleet id. */
+        public String fleet;
+        /** The version the device last reported active. */
+        public String activeVersion = "";
+        /** Deploy status per model version. */
+        public final Map<String, String> deployStatus = new TreeMap<>();
+        /** Results seen per version. */
+        public final Map<String, long[]> results = new TreeMap<>();
+        /** Latest telemetry counters. */
+        public long inferences;
+        /** Hard examples the device counted as acknowledged. */
+        public long hardExamplesAcked;
+        /** Latency p50 in ms. */
+        public float latencyP50Ms;
+        /** Messages the device refused. */
+        public long rejectedMessages;
+        /** Time of the last message. */
+        public long lastSeenMs;
+    }
+
+    void start(@Observes StartupEvent event) {
+        if (enabled) {
+            loop = new ConsumerLoop("fleet-state", kafka.consumer("tandem-fleet-state"),
+                    List.of(Topics.KAFKA_ACKS, Topics.KAFKA_TELEMETRY, Topics.KAFKA_RESULTS), this::apply);
+        }
+    }
+
+    synchronized void apply(ConsumerRecords<String, byte[]> records) {
+        for (ConsumerRecord<String, byte[]> r : records) {
+            try {
+                switch (r.topic()) {
+                    case Topics.KAFKA_ACKS -> {
+                        DeployAck ack = Codecs.DEPLOY_ACK.decode(r.value());
+                        Device d = device(ack.getDeviceId(), ack.getFleet());
+                        d.deployStatus.put(ack.getModelVersion(), ack.getStatus().name());
+                        if (ack.getStatus() == DeployAck.Status.ACTIVE) {
+                            d.activeVersion = ack.getModelVersion();
+                        }
+                    }
+                    case Topics.KAFKA_TELEMETRY -> {
+                        Telemetry t = Codecs.TELEMETRY.decode(r.value());
+                        Device d = device(t.getDeviceId(), t.getFleet());
+                        d.inferences = t.getInferencesTotal();
+                        d.hardExamplesAcked = t.getHardExamplesSent();
+                        d.latencyP50Ms = t.getLatencyP50Ms();
+                        d.rejectedMessages = t.getRejectedMessages();
+                    }
+                    case Topics.KAFKA_RESULTS -> {
+                        ResultBatch b = Codecs.RESULT_BATCH.decode(r.value());
+                        long[] counts = device(b.getDeviceId(), b.getFleet()).results
+                                .computeIfAbsent(b.getModelVersion(), v -> new long[3]);
+                        b.getResultsList().forEach(x -> {
+                            counts[0]++;
+                            if (x.hasGroundTruth()) {
+                                counts[1]++;
+                                if (x.getGroundTruth() == x.getPredictedClass()) {
+                                    counts[2]++;
+                                }
+                            }
+                        });
+                    }
+                    default -> { }
+                }
+            } catch (PayloadException e) {
+                rejections.reject("kafka/" + r.topic(), e.reason().name(),
+                        "partition " + r.partition() + " offset " + r.offset() + ": " + e.getMessage());
+            }
+        }
+    }
+
+    private Device device(String id, String fleet) {
+        Device d = devices.computeIfAbsent(id, k -> new Device());
+        d.deviceId = id;
+        d.fleet = fleet;
+        d.lastSeenMs = System.currentTimeMillis();
+        return d;
+    }
+
+    /** A JSON-friendly view of every device. */
+    public synchronized List<Map<String, Object>> view() {
+        return devices.values().stream().map(d -> {
+            Map<String, Object> accuracy = new TreeMap<>();
+            d.results.forEach((v, c) -> accuracy.put(v, Map.of("results", c[0], "with_ground_truth", c[1],
+                    "accuracy", c[1] == 0 ? -1.0 : c[2] / (double) c[1])));
+            Map<String, Object> m = new TreeMap<>();
+            m.put("device", d.deviceId);
+            m.put("fleet", d.fleet);
+            m.put("active_version", d.activeVersion);
+            m.put("deploy_status", Map.copyOf(d.deployStatus));
+            m.put("results", accuracy);
+            m.put("inferences", d.inferences);
+            m.put("hard_examples_acked", d.hardExamplesAcked);
+            m.put("latency_p50_ms", d.latencyP50Ms);
+            m.put("rejected_messages", d.rejectedMessages);
+            m.put("last_seen_ms", d.lastSeenMs);
+            return m;
+        }).toList();
+    }
+
+    void stop(@Observes ShutdownEvent event) {
+        if (loop != null) {
+            loop.close();
+        }
+    }
+}

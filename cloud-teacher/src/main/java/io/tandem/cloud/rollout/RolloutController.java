@@ -1,0 +1,103 @@
+package io.tandem.cloud.rollout;
+
+import io.quarkus.runtime.ShutdownEvent;
+import io.tandem.cloud.config.TandemConfig;
+import io.tandem.cloud.registry.ModelRegistry;
+import io.tandem.proto.Codecs;
+import io.tandem.proto.Topics;
+import io.tandem.proto.v1.DeployCommand;
+import io.tandem.proto.v1.ModelManifest;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import org.eclipse.paho.client.mqttv3.MqttClient;
+import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
+import org.eclipse.paho.client.mqttv3.MqttException;
+import org.eclipse.paho.client.mqttv3.MqttMessage;
+import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
+import org.jboss.logging.Logger;
+
+/**
+ * Rolls a registered student out to a fleet by publishing a retained deploy command (QoS 1) on the
+ * fleet's deploy topic, so devices that connect later still learn what to run.
+ */
+@ApplicationScoped
+public class RolloutController {
+
+    private static final Logger LOG = Logger.getLogger(RolloutController.class);
+
+    @Inject
+    TandemConfig config;
+
+    @Inject
+    ModelRegistry registry;
+
+    private MqttClient client;
+    private final List<Rollout> rollouts = new ArrayList<>();
+
+    /** One rollout as issued. */
+    public record Rollout(String rolloutId, String fleet, String modelId, String version, String sha256,
+            float confidenceThreshold, long issuedAtMs) {
+    }
+
+    /** Publishes the deploy command for a registered model version to a fleet. */
+    public synchronized Rollout deploy(String modelId, String version, String fleet) {
+        Topics.requireId("fleet", fleet);
+        ModelManifest m = registry.manifest(modelId, version).orElseThrow(() -> new IllegalArgumentException(
+                "model " + modelId + " " + version + " is not registered"));
+        if (!"student".equals(m.getRole())) {
+            throw new IllegalArgumentException(modelId + " " + version + " is a " + m.getRole() + ", only students go to devices");
+        }
+        String rolloutId = "r-" + UUID.randomUUID().toString().substring(0, 8);
+        DeployCommand command = DeployCommand.newBuilder().setSchemaVersion(Codecs.SCHEMA_VERSION).setFleet(fleet)
+                .setRolloutId(rolloutId).setModelId(modelId).setModelVersion(version)
+                .setArtifactUrl(config.publicUrl() + "/api/models/" + modelId + "/" + version + "/artifact")
+                .setSha256(m.getSha256()).setSizeBytes(m.getSizeBytes())
+                .setConfidenceThreshold(config.rollout().confidenceThreshold())
+                .setIssuedAtMs(System.currentTimeMillis()).setManifest(m).build();
+        MqttMessage message = new MqttMessage(Codecs.DEPLOY_COMMAND.encode(command));
+        message.setQos(1);
+        message.setRetained(true);
+        try {
+            client().publish(Topics.fleetDeploy(fleet), message);
+        } catch (MqttException e) {
+            throw new IllegalStateException("cannot publish deploy command to " + config.mqtt().url() + ": "
+                    + e.getMessage(), e);
+        }
+        Rollout r = new Rollout(rolloutId, fleet, modelId, version, m.getSha256(), command.getConfidenceThreshold(),
+                command.getIssuedAtMs());
+        rollouts.add(r);
+        LOG.infof("rollout %s: %s %s to fleet %s", rolloutId, modelId, version, fleet);
+        return r;
+    }
+
+    /** Every rollout issued by this process, oldest first. */
+    public synchronized List<Rollout> rollouts() {
+        return List.copyOf(rollouts);
+    }
+
+    private MqttClient client() throws MqttException {
+        if (client == null || !client.isConnected()) {
+            client = new MqttClient(config.mqtt().url(), config.mqtt().clientId() + "-rollout", new MemoryPersistence());
+            MqttConnectOptions options = new MqttConnectOptions();
+            options.setCleanSession(true);
+            options.setAutomaticReconnect(true);
+            client.connect(options);
+        }
+        return client;
+    }
+
+    void stop(@Observes ShutdownEvent event) {
+        if (client != null) {
+            try {
+                client.disconnect(2000);
+                client.close();
+            } catch (MqttException e) {
+                LOG.warnf("closing rollout client: %s", e.getMessage());
+            }
+        }
+    }
+}
