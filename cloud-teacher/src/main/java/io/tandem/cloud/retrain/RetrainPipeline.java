@@ -149,7 +149,10 @@ public class RetrainPipeline {
                         out, "student"));
         registry.register(out.resolve("student.onnx"), m);
         samplesAtLastTraining = samples.size();
-        rounds++;
+        if (!samples.isEmpty()) {
+            // The bootstrap (v1, from the teacher alone) is not one of the retrain rounds max-rounds limits.
+            rounds++;
+        }
         lastVersion = version;
         LOG.infof("retrain %s done: eval accuracy %.4f on %d samples, learned from %d edge samples", version,
                 m.getMetricsOrThrow("eval_accuracy"), (long) m.getMetricsOrThrow("eval_samples"), m.getEdgeSamples());
