@@ -29,7 +29,6 @@ import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
 import org.eclipse.paho.client.mqttv3.MqttException;
 import org.eclipse.paho.client.mqttv3.MqttMessage;
 import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 /**
@@ -53,8 +52,6 @@ public class MqttKafkaBridge {
     @Inject
     Rejections rejections;
 
-    @ConfigProperty(name = "tandem.bridge.enabled", defaultValue = "true")
-    boolean enabled;
 
     private MqttClient client;
     private final Map<DeviceStream, AtomicLong> forwarded = new EnumMap<>(DeviceStream.class);
@@ -63,7 +60,7 @@ public class MqttKafkaBridge {
         for (DeviceStream s : DeviceStream.values()) {
             forwarded.put(s, new AtomicLong());
         }
-        if (!enabled) {
+        if (!config.bridge().enabled()) {
             LOG.info("MQTT-Kafka bridge disabled (tandem.bridge.enabled=false)");
             return;
         }

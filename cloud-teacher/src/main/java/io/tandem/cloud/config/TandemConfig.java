@@ -35,6 +35,22 @@ public interface TandemConfig {
     /** Rollouts. */
     Rollout rollout();
 
+    /** The MQTT-to-Kafka bridge. */
+    Component bridge();
+
+    /** The teacher labeler. */
+    Component labeler();
+
+    /** The fleet-state consumer of acknowledgements, telemetry and results. */
+    Component fleet();
+
+    /** A part of the service that can be switched off, e.g. in tests without brokers. */
+    interface Component {
+        /** Whether the component starts. */
+        @WithDefault("true")
+        boolean enabled();
+    }
+
     /** MQTT settings. */
     interface Mqtt {
         /** Broker URL. */
@@ -112,6 +128,10 @@ public interface TandemConfig {
         /** Seed. */
         @WithDefault("42")
         long seed();
+
+        /** Whether retraining (and the bootstrap of v1) runs at all. */
+        @WithDefault("true")
+        boolean enabled();
 
         /** Distil v1 from the teacher at start when the registry has no student. */
         @WithDefault("true")

@@ -2,6 +2,7 @@ package io.tandem.cloud.labeler;
 
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
+import io.tandem.cloud.config.TandemConfig;
 import io.tandem.cloud.kafka.ConsumerLoop;
 import io.tandem.cloud.kafka.KafkaClients;
 import io.tandem.cloud.metrics.Rejections;
@@ -22,7 +23,6 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 /**
@@ -34,6 +34,9 @@ import org.jboss.logging.Logger;
 public class TeacherLabeler {
 
     private static final Logger LOG = Logger.getLogger(TeacherLabeler.class);
+
+    @Inject
+    TandemConfig config;
 
     @Inject
     KafkaClients kafka;
@@ -50,15 +53,13 @@ public class TeacherLabeler {
     @Inject
     RetrainPipeline retrain;
 
-    @ConfigProperty(name = "tandem.labeler.enabled", defaultValue = "true")
-    boolean enabled;
 
     private final AtomicLong labelled = new AtomicLong();
     private final AtomicLong duplicates = new AtomicLong();
     private ConsumerLoop loop;
 
     void start(@Observes StartupEvent event) {
-        if (!enabled || !teacher.configured()) {
+        if (!config.labeler().enabled() || !teacher.configured()) {
             LOG.info("labeler disabled (tandem.labeler.enabled=false or no teacher configured)");
             return;
         }

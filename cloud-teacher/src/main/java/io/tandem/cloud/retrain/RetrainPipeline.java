@@ -28,7 +28,6 @@ import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 /**
@@ -58,8 +57,6 @@ public class RetrainPipeline {
     @Inject
     RolloutController rollouts;
 
-    @ConfigProperty(name = "tandem.retrain.enabled", defaultValue = "true")
-    boolean enabled;
 
     private final ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "retrain");
@@ -76,7 +73,7 @@ public class RetrainPipeline {
 
     void start(@Observes StartupEvent event) {
         DjlRuntime.configure();
-        if (!enabled || !teacher.configured()) {
+        if (!config.retrain().enabled() || !teacher.configured()) {
             LOG.info("retrain pipeline disabled (tandem.retrain.enabled=false or no teacher configured)");
             return;
         }
@@ -96,7 +93,7 @@ public class RetrainPipeline {
     public void onStoreGrew(int storedSamples) {
         int fresh = storedSamples - samplesAtLastTraining;
         int max = config.retrain().maxRounds();
-        if (enabled && !running && fresh >= config.retrain().threshold() && (max == 0 || rounds < max)) {
+        if (config.retrain().enabled() && !running && fresh >= config.retrain().threshold() && (max == 0 || rounds < max)) {
             submit(fresh + " new labelled samples");
         }
     }

@@ -2,6 +2,7 @@ package io.tandem.cloud.rollout;
 
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
+import io.tandem.cloud.config.TandemConfig;
 import io.tandem.cloud.kafka.ConsumerLoop;
 import io.tandem.cloud.kafka.KafkaClients;
 import io.tandem.cloud.metrics.Rejections;
@@ -19,7 +20,6 @@ import java.util.Map;
 import java.util.TreeMap;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
  * What the cloud knows of each device, read from Kafka: deploy acknowledgements, the latest telemetry and
@@ -29,13 +29,14 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 public class FleetState {
 
     @Inject
+    TandemConfig config;
+
+    @Inject
     KafkaClients kafka;
 
     @Inject
     Rejections rejections;
 
-    @ConfigProperty(name = "tandem.fleet.enabled", defaultValue = "true")
-    boolean enabled;
 
     private final Map<String, Device> devices = new TreeMap<>();
     private ConsumerLoop loop;
@@ -65,7 +66,7 @@ public class FleetState {
     }
 
     void start(@Observes StartupEvent event) {
-        if (enabled) {
+        if (config.fleet().enabled()) {
             loop = new ConsumerLoop("fleet-state", kafka.consumer("tandem-fleet-state"),
                     List.of(Topics.KAFKA_ACKS, Topics.KAFKA_TELEMETRY, Topics.KAFKA_RESULTS), this::apply);
         }

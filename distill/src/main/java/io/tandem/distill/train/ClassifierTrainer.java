@@ -29,6 +29,9 @@ public final class ClassifierTrainer {
         DjlRuntime.configure();
     }
 
+    /** Gradients are clipped element-wise to this magnitude, so one bad batch cannot wreck the run. */
+    public static final float GRADIENT_CLIP = 5f;
+
     private final PrintStream progressOut;
 
     /** Creates a trainer that reports progress to {@code progressOut}. */
@@ -67,7 +70,8 @@ public final class ClassifierTrainer {
         TrainedModel model = TrainedModel.uninitialised(architecture);
         DefaultTrainingConfig djlConfig = new DefaultTrainingConfig(
                 new DistillationLoss(config.temperature(), config.alpha()))
-                .optOptimizer(Optimizer.adam().optLearningRateTracker(Tracker.fixed(config.learningRate())).build());
+                .optOptimizer(Optimizer.adam().optLearningRateTracker(Tracker.fixed(config.learningRate()))
+                        .optClipGrad(GRADIENT_CLIP).build());
         int pixels = data.imageSize();
         int batchSize = Math.min(config.batchSize(), n);
         float[] x = new float[batchSize * pixels];
@@ -107,8 +111,14 @@ public final class ClassifierTrainer {
                         try (GradientCollector collector = trainer.newGradientCollector()) {
                             NDList predictions = trainer.forward(new NDList(input));
                             NDArray loss = trainer.getLoss().evaluate(labels, predictions);
+                            float value = loss.getFloat();
+                            if (!Float.isFinite(value)) {
+                                throw new TrainingDivergedException(String.format(
+                                        "%s: loss became %s at epoch %d, example %d; lower the learning rate (%.2g)",
+                                        mode, value, epoch, start, config.learningRate()));
+                            }
                             collector.backward(loss);
-                            lossSum += loss.getFloat();
+                            lossSum += value;
                         }
                         trainer.step();
                     }

@@ -47,7 +47,7 @@ public final class ChildProcess implements AutoCloseable {
                     }
                 }
             } catch (IOException e) {
-                console.println("[" + name + "] output closed: " + e.getMessage());
+                // The stream closes when the process is stopped; what it printed is in the log already.
             }
         }, name + "-output");
         pump.setDaemon(true);

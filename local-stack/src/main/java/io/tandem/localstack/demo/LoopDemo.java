@@ -154,7 +154,9 @@ public final class LoopDemo implements Callable<Integer> {
         Map<String, String> env = Map.of("OPT_OUT_TRACKING", "true", "DJL_OFFLINE", "true");
 
         step("1/7 starting local stack (Kafka KRaft + MQTT)");
-        ChildProcess stack = launch("local-stack", List.of(java, "-Xmx768m", "-cp", System.getProperty("java.class.path"),
+        String stackCp = Files.exists(root.resolve("local-stack/target/runtime-classpath.txt"))
+                ? classpath(root.resolve("local-stack")) : System.getProperty("java.class.path");
+        ChildProcess stack = launch("local-stack", List.of(java, "-Xmx768m", "-cp", stackCp,
                 LocalStack.class.getName(), "--kafka-port", "" + kafkaPort, "--kafka-controller-port", "" + controllerPort,
                 "--mqtt-port", "" + mqttPort, "--data-dir", work.resolve("local-stack").toString()), root, env, true,
                 line -> line.startsWith(LocalStack.READY));
