@@ -126,7 +126,8 @@ public final class LoopDemo implements Callable<Integer> {
             ObjectNode report = runLoop();
             Path file = workDir.resolve("report.json");
             json.writeValue(file.toFile(), report);
-            out.println("report written to " + file.toAbsolutePath());
+            ReportChart.write(report, workDir.resolve("report.svg"));
+            out.println("report written to " + file.toAbsolutePath() + " (chart: report.svg)");
             return 0;
         } finally {
             stopAll();

@@ -69,6 +69,8 @@ class LoopIT {
                 "kafka/tandem.results/MALFORMED", "kafka/tandem.telemetry/MALFORMED", "kafka/tandem.acks/MALFORMED")) {
             assertEquals(1, rejected.path(key).asLong(), key + " counted once: " + rejected);
         }
+        String chart = Files.readString(project.resolve("local-stack/target/loop-it/report.svg"));
+        assertTrue(chart.startsWith("<svg") && chart.contains("v2"), "the report is plotted");
         assertEquals(1, report.path("edge_rejections").path("edge-1").asLong(), "edge-1 refused the bad deploy command");
     }
 }
