@@ -67,26 +67,41 @@ public final class OnnxClassifier implements AutoCloseable {
         return classes;
     }
 
-    /** Checks the model's input accepts images of this size, naming the mismatch. */
-    public void requireInput(int channels, int rows, int cols) {
-        long[] expected = {-1, channels, rows, cols};
-        if (inputShape.length != 4) {
-            throw new IllegalArgumentException("model input '" + inputName + "' has shape "
-                    + java.util.Arrays.toString(inputShape) + ", expected [batch, " + channels + ", " + rows + ", " + cols + "]");
+    /** Elements of one input (everything but the batch dimension). */
+    public int inputElements() {
+        long n = 1;
+        for (int i = 1; i < inputShape.length; i++) {
+            n *= inputShape[i];
         }
-        for (int i = 1; i < 4; i++) {
-            if (inputShape[i] != expected[i] && inputShape[i] != -1) {
-                throw new IllegalArgumentException("model input '" + inputName + "' has shape "
-                        + java.util.Arrays.toString(inputShape) + ", expected [batch, " + channels + ", " + rows + ", " + cols + "]");
+        return (int) n;
+    }
+
+    /** Checks one input of the model holds {@code elements} values, naming the mismatch. */
+    public void requireInputElements(int elements, String what) {
+        for (int i = 1; i < inputShape.length; i++) {
+            if (inputShape[i] <= 0) {
+                throw new IllegalArgumentException("model input '" + inputName + "' has a dynamic dimension "
+                        + java.util.Arrays.toString(inputShape) + "; only the batch dimension may be dynamic");
             }
+        }
+        if (inputShape.length < 2 || inputElements() != elements) {
+            throw new IllegalArgumentException("model input '" + inputName + "' has shape "
+                    + java.util.Arrays.toString(inputShape) + " (" + inputElements() + " values per input), but "
+                    + what + " has " + elements);
         }
     }
 
-    /** Logits for a batch of already-normalised inputs {@code [n, C, H, W]}. */
+    /** Checks the model's input accepts images of this size, naming the mismatch. */
+    public void requireInput(int channels, int rows, int cols) {
+        requireInputElements(channels * rows * cols, channels + "x" + rows + "x" + cols + " images");
+    }
+
+    /** Logits for a batch of already-normalised inputs, {@code n} inputs laid end to end. */
     public float[] logits(float[] normalised, int n) {
-        long[] shape = {n, inputShape[1] > 0 ? inputShape[1] : 1,
-                inputShape[2] > 0 ? inputShape[2] : 28, inputShape[3] > 0 ? inputShape[3] : 28};
-        try (OnnxTensor x = OnnxTensor.createTensor(env, FloatBuffer.wrap(normalised, 0, n * (int) (shape[1] * shape[2] * shape[3])), shape);
+        long[] shape = inputShape.clone();
+        shape[0] = n;
+        int per = inputElements();
+        try (OnnxTensor x = OnnxTensor.createTensor(env, FloatBuffer.wrap(normalised, 0, n * per), shape);
              OrtSession.Result result = session.run(Map.of(inputName, x))) {
             float[][] out = (float[][]) result.get(0).getValue();
             float[] flat = new float[n * classes];
@@ -101,7 +116,7 @@ public final class OnnxClassifier implements AutoCloseable {
 
     /** Logits {@code [n * classes]} for every image of a set. */
     public float[] logits(ImageSet images, Normalization normalization) {
-        requireInput(1, images.rows(), images.cols());
+        requireInputElements(images.imageSize(), images.rows() + "x" + images.cols() + " images");
         int n = images.size();
         int pixels = images.imageSize();
         float[] batch = new float[BATCH * pixels];

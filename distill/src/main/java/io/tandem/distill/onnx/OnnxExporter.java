@@ -95,6 +95,12 @@ public final class OnnxExporter {
                 graph.addNode(node("MaxPool", "pool" + i, List.of(current), out)
                         .addAttribute(ints("kernel_shape", p.size(), p.size()))
                         .addAttribute(ints("strides", p.size(), p.size())));
+            } else if (layer instanceof Layer.AvgPool p) {
+                graph.addNode(node("AveragePool", "avgpool" + i, List.of(current), out)
+                        .addAttribute(ints("kernel_shape", p.size(), p.size()))
+                        .addAttribute(ints("strides", p.size(), p.size())));
+            } else if (layer instanceof Layer.GlobalAvgPool) {
+                graph.addNode(node("GlobalAveragePool", "gap" + i, List.of(current), out));
             } else if (layer instanceof Layer.Flatten) {
                 graph.addNode(node("Flatten", "flatten" + i, List.of(current), out)
                         .addAttribute(AttributeProto.newBuilder().setName("axis")

@@ -52,6 +52,39 @@ public record Architecture(String name, List<Long> inputShape, List<Layer> layer
         return total;
     }
 
+    /**
+     * Multiply-accumulates of one inference, from the input shape through every layer. Batch
+     * normalisation is not counted: the exporter folds it into the preceding convolution.
+     */
+    public long macs() {
+        long[] shape = inputShape.stream().mapToLong(Long::longValue).toArray();
+        long total = 0;
+        for (Layer layer : layers) {
+            if (layer instanceof Layer.Conv c) {
+                long h = shape[1] + 2L * c.padding() - c.kernel() + 1;
+                long w = shape[2] + 2L * c.padding() - c.kernel() + 1;
+                total += (long) c.outChannels() * h * w * c.inChannels() * c.kernel() * c.kernel();
+                shape = new long[] {c.outChannels(), h, w};
+            } else if (layer instanceof Layer.MaxPool p) {
+                shape = new long[] {shape[0], shape[1] / p.size(), shape[2] / p.size()};
+            } else if (layer instanceof Layer.AvgPool p) {
+                shape = new long[] {shape[0], shape[1] / p.size(), shape[2] / p.size()};
+            } else if (layer instanceof Layer.GlobalAvgPool) {
+                shape = new long[] {shape[0]};
+            } else if (layer instanceof Layer.Flatten) {
+                long n = 1;
+                for (long d : shape) {
+                    n *= d;
+                }
+                shape = new long[] {n};
+            } else if (layer instanceof Layer.Linear l) {
+                total += (long) l.inFeatures() * l.outFeatures();
+                shape = new long[] {l.outFeatures()};
+            }
+        }
+        return total;
+    }
+
     /** The DJL input shape for a batch of {@code batch}. */
     public Shape batchShape(long batch) {
         long[] dims = new long[inputShape.size() + 1];
@@ -82,6 +115,10 @@ public record Architecture(String name, List<Long> inputShape, List<Layer> layer
             return Activation.reluBlock();
         } else if (layer instanceof Layer.MaxPool p) {
             return Pool.maxPool2dBlock(new Shape(p.size(), p.size()), new Shape(p.size(), p.size()));
+        } else if (layer instanceof Layer.AvgPool p) {
+            return Pool.avgPool2dBlock(new Shape(p.size(), p.size()), new Shape(p.size(), p.size()));
+        } else if (layer instanceof Layer.GlobalAvgPool) {
+            return Pool.globalAvgPool2dBlock();
         } else if (layer instanceof Layer.Flatten) {
             return Blocks.batchFlattenBlock();
         } else if (layer instanceof Layer.Linear l) {

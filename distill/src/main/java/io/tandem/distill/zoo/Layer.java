@@ -22,6 +22,14 @@ public sealed interface Layer {
     record MaxPool(int size) implements Layer {
     }
 
+    /** Average pooling with a square window and stride equal to the window. */
+    record AvgPool(int size) implements Layer {
+    }
+
+    /** Averages each channel over its whole plane, giving {@code [batch, C]}. */
+    record GlobalAvgPool() implements Layer {
+    }
+
     /** Flattens everything after the batch dimension. */
     record Flatten() implements Layer {
     }

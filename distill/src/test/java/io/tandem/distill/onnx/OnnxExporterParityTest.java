@@ -28,7 +28,7 @@ class OnnxExporterParityTest {
 
     @ParameterizedTest
     @MethodSource("architectures")
-    void onnxRuntimeMatchesDjl(String name) {
+    void onnxRuntimeMatchesDjlAndTheOfficialCheckerAccepts(String name) throws Exception {
         ImageSet train = TestData.train(256);
         ImageSet batch = TestData.test(64);
         // A short real training run gives batch-norm non-trivial running statistics to fold.
@@ -46,6 +46,7 @@ class OnnxExporterParityTest {
                 }
                 assertTrue(maxAbs <= 1e-4, name + ": max abs error " + maxAbs);
             }
+            OfficialOnnxChecker.assertValid(file);
         }
     }
 }
