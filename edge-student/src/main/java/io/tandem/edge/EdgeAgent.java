@@ -144,7 +144,14 @@ public final class EdgeAgent implements Runnable {
                 current.close();
                 current = new IdxFrameFeed(feedImages, feedLabels, feedOffset);
             }
-            infer(active.get(), current.next());
+            Frame frame = current.next();
+            try {
+                infer(active.get(), frame);
+            } catch (IllegalStateException e) {
+                // The uplink stayed unusable for a minute; keep serving, and count what was not sent.
+                stats.hardExampleFailed();
+                log("frame " + frame.index() + ": " + e.getMessage());
+            }
             if (nanosPerFrame > 0) {
                 nextFrameAt += nanosPerFrame;
                 long wait = nextFrameAt - System.nanoTime();

@@ -126,10 +126,13 @@ public final class MqttLink implements AutoCloseable {
                 client.publish(topic, message, null, listener);
                 return;
             } catch (MqttException e) {
-                boolean full = e.getReasonCode() == MqttException.REASON_CODE_MAX_INFLIGHT
+                // Transient states: the window is full, or the client is between connections.
+                boolean transientState = e.getReasonCode() == MqttException.REASON_CODE_MAX_INFLIGHT
                         || e.getReasonCode() == MqttException.REASON_CODE_DISCONNECTED_BUFFER_FULL
-                        || e.getReasonCode() == MqttException.REASON_CODE_CLIENT_NOT_CONNECTED;
-                if (!full || attempt > 6000) {
+                        || e.getReasonCode() == MqttException.REASON_CODE_CLIENT_NOT_CONNECTED
+                        || e.getReasonCode() == MqttException.REASON_CODE_CLIENT_DISCONNECTING
+                        || e.getReasonCode() == MqttException.REASON_CODE_CONNECT_IN_PROGRESS;
+                if (!transientState || attempt > 6000) {
                     throw new IllegalStateException("cannot publish to " + topic + ": " + e.getMessage(), e);
                 }
                 sleep(10);
