@@ -38,9 +38,6 @@ public final class EmbeddedMqtt implements AutoCloseable {
         p.setProperty("persistence_enabled", "false");
         p.setProperty("telemetry_enabled", "false");
         p.setProperty("session_queue_size", Integer.toString(SESSION_QUEUE_SIZE));
-        // Netty's MQTT decoder compares this limit with everything buffered on the connection, not with one
-        // message: a device pushing a burst of small QoS 1 messages would be cut off at the limit. The
-        // limit is therefore generous here; each payload's own limit is enforced by shared-proto's codecs.
         p.setProperty("netty.mqtt.message_size", Integer.toString(config.mqttMaxMessageBytes()));
         p.setProperty("immediate_buffer_flush", "true");
         server = new Server();

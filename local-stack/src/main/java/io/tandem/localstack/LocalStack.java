@@ -19,8 +19,8 @@ public final class LocalStack implements Runnable, AutoCloseable {
     /** Start of the line printed once both brokers are up. */
     public static final String READY = "tandem local-stack READY";
 
-    /** What the MQTT broker's decoder may hold for one connection (see {@link EmbeddedMqtt}). */
-    static final int MQTT_DECODER_BUFFER_BYTES = 64 << 20;
+    /** Largest MQTT message the broker accepts: the largest payload (1 MiB) plus topic and headers. */
+    static final int MQTT_MAX_MESSAGE_BYTES = 2 << 20;
 
     @Option(names = "--host", description = "Address to bind (default: ${DEFAULT-VALUE})")
     String host = "127.0.0.1";
@@ -57,7 +57,7 @@ public final class LocalStack implements Runnable, AutoCloseable {
     /** Starts both brokers with this object's options. */
     public void start() {
         LocalStackConfig config = new LocalStackConfig(host, kafkaPort, controllerPort, mqttPort, partitions,
-                MQTT_DECODER_BUFFER_BYTES, dataDir);
+                MQTT_MAX_MESSAGE_BYTES, dataDir);
         mqtt = new EmbeddedMqtt(config);
         mqtt.start();
         kafka = new EmbeddedKafka(config);

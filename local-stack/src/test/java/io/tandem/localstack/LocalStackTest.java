@@ -82,6 +82,57 @@ class LocalStackTest {
                 sub.disconnect();
                 pub.disconnect();
             }
+            burstOfQos1MessagesArrivesWithoutDisconnects(url);
+        }
+    }
+
+    /**
+     * A device pushing thousands of hard-example-sized QoS 1 messages with a wide in-flight window: every
+     * one arrives and the connection survives (Netty 4.1.133's decoder dropped such connections when a
+     * header straddled two TCP reads).
+     */
+    private static void burstOfQos1MessagesArrivesWithoutDisconnects(String url) throws Exception {
+        int count = 5000;
+        java.util.concurrent.atomic.AtomicInteger received = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger lost = new java.util.concurrent.atomic.AtomicInteger();
+        MqttConnectOptions options = new MqttConnectOptions();
+        options.setCleanSession(true);
+        options.setMaxInflight(1000);
+        try (MqttClient sub = new MqttClient(url, "burst-sub", new MemoryPersistence());
+             org.eclipse.paho.client.mqttv3.MqttAsyncClient pub = new org.eclipse.paho.client.mqttv3.MqttAsyncClient(url,
+                     "burst-pub", new MemoryPersistence())) {
+            sub.connect(options);
+            sub.subscribe("tandem/v1/burst/+/samples", 1, (t, m) -> received.incrementAndGet());
+            pub.setCallback(new org.eclipse.paho.client.mqttv3.MqttCallback() {
+                @Override
+                public void connectionLost(Throwable cause) {
+                    lost.incrementAndGet();
+                }
+
+                @Override
+                public void messageArrived(String topic, org.eclipse.paho.client.mqttv3.MqttMessage message) {
+                }
+
+                @Override
+                public void deliveryComplete(org.eclipse.paho.client.mqttv3.IMqttDeliveryToken token) {
+                }
+            });
+            pub.connect(options).waitForCompletion(10_000);
+            byte[] payload = new byte[911];
+            for (int i = 0; i < count; i++) {
+                while (pub.getPendingDeliveryTokens().length >= 900) {
+                    Thread.sleep(1);
+                }
+                pub.publish("tandem/v1/burst/dev/samples", payload, 1, false);
+            }
+            long deadline = System.currentTimeMillis() + 30_000;
+            while (received.get() < count && System.currentTimeMillis() < deadline && lost.get() == 0) {
+                Thread.sleep(20);
+            }
+            assertEquals(0, lost.get(), "the broker dropped the publisher's connection");
+            assertEquals(count, received.get());
+            pub.disconnect().waitForCompletion(5_000);
+            sub.disconnect();
         }
     }
 }

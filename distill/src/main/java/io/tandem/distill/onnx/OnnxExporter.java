@@ -2,8 +2,6 @@ package io.tandem.distill.onnx;
 
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
-import com.google.protobuf.ByteString;
-import io.tandem.distill.onnx.proto.AttributeProto;
 import io.tandem.distill.onnx.proto.GraphProto;
 import io.tandem.distill.onnx.proto.ModelProto;
 import io.tandem.distill.onnx.proto.NodeProto;
@@ -16,16 +14,16 @@ import io.tandem.distill.onnx.proto.ValueInfoProto;
 import io.tandem.distill.train.TrainedModel;
 import io.tandem.distill.zoo.Architecture;
 import io.tandem.distill.zoo.Layer;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+
+import static io.tandem.distill.onnx.OnnxGraphs.floatAttr;
+import static io.tandem.distill.onnx.OnnxGraphs.floatTensor;
+import static io.tandem.distill.onnx.OnnxGraphs.intAttr;
+import static io.tandem.distill.onnx.OnnxGraphs.ints;
+import static io.tandem.distill.onnx.OnnxGraphs.node;
 
 /**
  * Writes a trained zoo model as an ONNX file that ONNX Runtime loads: one input {@code input}
@@ -87,8 +85,7 @@ public final class OnnxExporter {
                 graph.addInitializer(floatTensor(p + "var", values(block, "runningVar"), bn.channels()));
                 graph.addNode(node("BatchNormalization", "bn" + i,
                         List.of(current, p + "scale", p + "bias", p + "mean", p + "var"), out)
-                        .addAttribute(AttributeProto.newBuilder().setName("epsilon")
-                                .setType(AttributeProto.AttributeType.FLOAT).setF(bn.epsilon())));
+                        .addAttribute(floatAttr("epsilon", bn.epsilon())));
             } else if (layer instanceof Layer.Relu) {
                 graph.addNode(node("Relu", "relu" + i, List.of(current), out));
             } else if (layer instanceof Layer.MaxPool p) {
@@ -103,16 +100,14 @@ public final class OnnxExporter {
                 graph.addNode(node("GlobalAveragePool", "gap" + i, List.of(current), out));
             } else if (layer instanceof Layer.Flatten) {
                 graph.addNode(node("Flatten", "flatten" + i, List.of(current), out)
-                        .addAttribute(AttributeProto.newBuilder().setName("axis")
-                                .setType(AttributeProto.AttributeType.INT).setI(1)));
+                        .addAttribute(intAttr("axis", 1)));
             } else if (layer instanceof Layer.Linear l) {
                 String wName = "fc" + i + ".weight";
                 String bName = "fc" + i + ".bias";
                 graph.addInitializer(floatTensor(wName, values(block, "weight"), l.outFeatures(), l.inFeatures()));
                 graph.addInitializer(floatTensor(bName, values(block, "bias"), l.outFeatures()));
                 graph.addNode(node("Gemm", "fc" + i, List.of(current, wName, bName), out)
-                        .addAttribute(AttributeProto.newBuilder().setName("transB")
-                                .setType(AttributeProto.AttributeType.INT).setI(1)));
+                        .addAttribute(intAttr("transB", 1)));
             } else if (layer instanceof Layer.Dropout) {
                 out = current;
             } else {
@@ -139,17 +134,7 @@ public final class OnnxExporter {
 
     /** Writes the ONNX file atomically (temporary file, then rename). */
     public static Path write(TrainedModel model, Map<String, String> metadata, Path file) {
-        byte[] bytes = toOnnx(model, metadata).toByteArray();
-        try {
-            Path dir = file.toAbsolutePath().getParent();
-            Files.createDirectories(dir);
-            Path tmp = Files.createTempFile(dir, file.getFileName().toString(), ".tmp");
-            Files.write(tmp, bytes);
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            return file;
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write ONNX file " + file, e);
-        }
+        return OnnxGraphs.write(toOnnx(model, metadata), file);
     }
 
     private static void fold(float[] weight, float[] bias, Block batchNorm, float epsilon) {
@@ -174,37 +159,6 @@ public final class OnnxExporter {
                     + name + "' parameter; known: " + block.getParameters().keys());
         }
         return p.getArray().toFloatArray();
-    }
-
-    private static NodeProto.Builder node(String op, String name, List<String> inputs, String output) {
-        return NodeProto.newBuilder().setOpType(op).setName(name).addAllInput(inputs).addOutput(output);
-    }
-
-    private static AttributeProto ints(String name, long... values) {
-        AttributeProto.Builder a = AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INTS);
-        for (long v : values) {
-            a.addInts(v);
-        }
-        return a.build();
-    }
-
-    /** A float initializer with raw little-endian data. */
-    static TensorProto floatTensor(String name, float[] data, long... dims) {
-        long count = 1;
-        for (long d : dims) {
-            count *= d;
-        }
-        if (count != data.length) {
-            throw new IllegalStateException(name + " has " + data.length + " values, shape needs " + count);
-        }
-        ByteBuffer buf = ByteBuffer.allocate(data.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-        buf.asFloatBuffer().put(data);
-        TensorProto.Builder t = TensorProto.newBuilder().setName(name).setDataType(TensorProto.DataType.FLOAT_VALUE)
-                .setRawData(ByteString.copyFrom(buf.array()));
-        for (long d : dims) {
-            t.addDims(d);
-        }
-        return t.build();
     }
 
     private static ValueInfoProto valueInfo(String name, List<Long> dimsWithoutBatch) {
