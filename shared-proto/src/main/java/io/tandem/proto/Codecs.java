@@ -202,6 +202,9 @@ public final class Codecs {
         if (m.getClassLabelsCount() == 0) {
             throw invalid("ModelManifest has no class labels");
         }
+        if (!(m.getTemperature() >= 0 && m.getTemperature() <= 100)) {
+            throw invalid("ModelManifest.temperature must be in [0, 100], got " + m.getTemperature());
+        }
     }
 
     private static void schema(String what, int version) {

@@ -11,6 +11,7 @@ import io.tandem.distill.data.FashionMnist;
 import io.tandem.distill.data.ImageSet;
 import io.tandem.distill.kd.EdgeSamples;
 import io.tandem.distill.kd.StudentDistiller;
+import io.tandem.distill.kd.Teacher;
 import io.tandem.distill.train.DjlRuntime;
 import io.tandem.distill.train.TrainConfig;
 import io.tandem.distill.zoo.Architecture;
@@ -64,6 +65,7 @@ public class RetrainPipeline {
         return t;
     });
     private ImageSet base;
+    private ImageSet heldOut;
     private ImageSet eval;
     private volatile boolean running;
     private volatile int rounds;
@@ -136,8 +138,8 @@ public class RetrainPipeline {
         var r = config.retrain();
         Path out = config.dataDir().resolve("work").resolve(version);
         ModelManifest m = new StudentDistiller(System.out, Math.max(1, Runtime.getRuntime().availableProcessors()))
-                .distill(new StudentDistiller.Request(student, teacher.onnx(), teacher.manifest().getVersion(), baseData,
-                        edge, evalData(), teacher.normalization(),
+                .distill(new StudentDistiller.Request(student, new Teacher.Onnx(teacher.onnx()), teacher.manifest().getVersion(), baseData,
+                        edge, heldOut, evalData(), teacher.normalization(),
                         new TrainConfig(r.epochs(), r.batchSize(), r.learningRate(), r.seed(), r.temperature(), r.alpha()),
                         ModelManifest.newBuilder().setModelId(STUDENT_ID).setVersion(version)
                                 .setParentVersion(parent.map(ModelManifest::getVersion).orElse(""))
@@ -160,7 +162,9 @@ public class RetrainPipeline {
 
     private synchronized ImageSet baseData() {
         if (base == null) {
-            base = FashionMnist.train(config.retrain().baseData()).head(config.retrain().baseLimit());
+            ImageSet full = FashionMnist.train(config.retrain().baseData());
+            base = FashionMnist.trainingPart(full, config.retrain().baseLimit());
+            heldOut = FashionMnist.heldOutPart(full);
         }
         return base;
     }

@@ -6,6 +6,7 @@ import io.tandem.distill.data.Normalization;
 import io.tandem.distill.eval.Metrics;
 import io.tandem.distill.kd.EdgeSamples;
 import io.tandem.distill.kd.StudentDistiller;
+import io.tandem.distill.kd.Teacher;
 import io.tandem.distill.manifest.ModelArtifacts;
 import io.tandem.distill.onnx.OnnxExporter;
 import io.tandem.distill.train.ClassifierTrainer;
@@ -31,7 +32,8 @@ import picocli.CommandLine.Option;
 /** The {@code distill} command line: train a teacher, distil a student, export to ONNX. */
 @Command(name = "distill", mixinStandardHelpOptions = true, version = "tandem-distill 0.1",
         description = "Train teachers, distil students and export them to ONNX.",
-        subcommands = {DistillCli.TrainTeacher.class, DistillCli.Distill.class, DistillCli.Export.class})
+        subcommands = {DistillCli.TrainTeacher.class, DistillCli.Distill.class, DistillCli.Export.class,
+            QuantizeCommand.class, EvalCommand.class, BenchCommand.class})
 public final class DistillCli {
 
     /** Runs the CLI and exits with its status. */
@@ -47,6 +49,11 @@ public final class DistillCli {
 
     /** Options shared by the training commands. */
     static final class DataOptions {
+        /** The data folder, for commands that need only the test set. */
+        Path dataDir() {
+            return data;
+        }
+
         @Option(names = "--data", description = "Folder with Fashion-MNIST IDX files (default: ${DEFAULT-VALUE})")
         Path data = FashionMnist.DEBIAN_DIR;
 
@@ -68,8 +75,21 @@ public final class DistillCli {
         @Option(names = "--seed", description = "Random seed (default: ${DEFAULT-VALUE})")
         long seed = 42;
 
+        private ImageSet full;
+
         ImageSet train() {
-            return FashionMnist.train(data).head(limit);
+            return FashionMnist.trainingPart(full(), limit);
+        }
+
+        ImageSet heldOut() {
+            return FashionMnist.heldOutPart(full());
+        }
+
+        private ImageSet full() {
+            if (full == null) {
+                full = FashionMnist.train(data);
+            }
+            return full;
         }
 
         ImageSet eval() {
@@ -77,7 +97,7 @@ public final class DistillCli {
         }
     }
 
-    @Command(name = "train-teacher", mixinStandardHelpOptions = true,
+    @Command(name = "train-teacher", aliases = "teacher", mixinStandardHelpOptions = true,
             description = "Train teacher-cnn with cross-entropy; writes DJL parameters and an ONNX artifact.")
     static final class TrainTeacher implements Callable<Integer> {
         @Mixin
@@ -118,14 +138,23 @@ public final class DistillCli {
         }
     }
 
-    @Command(name = "distill", mixinStandardHelpOptions = true,
+    @Command(name = "distill", aliases = "student", mixinStandardHelpOptions = true,
             description = "Distil a student from an ONNX teacher, optionally with labelled edge samples.")
     static final class Distill implements Callable<Integer> {
         @Mixin
         DataOptions data;
 
-        @Option(names = "--teacher", required = true, description = "Teacher ONNX file (any classifier)")
-        Path teacher;
+        @Option(names = "--teacher", required = true,
+                description = "Teacher: an ONNX file (any classifier, offline KD) or djl:DIR (teacher-cnn parameters"
+                        + " written by 'distill teacher', online KD)")
+        String teacher;
+
+        @Option(names = "--unlabelled", description = "Ignore the training labels: learn from the teacher's soft"
+                + " targets alone (alpha 1)")
+        boolean unlabelled;
+
+        @Option(names = "--optimizer", description = "adam or sgd (default: ${DEFAULT-VALUE})")
+        String optimizer = "adam";
 
         @Option(names = "--teacher-version", description = "Teacher version for the manifest (default: ${DEFAULT-VALUE})")
         String teacherVersion = "t1";
@@ -152,6 +181,10 @@ public final class DistillCli {
         public Integer call() {
             Architecture architecture = ModelZoo.get(student);
             ImageSet train = data.train();
+            if (unlabelled) {
+                train = new ImageSet(train.pixels(), new int[0], train.rows(), train.cols());
+                alpha = 1f;
+            }
             List<LabelledSample> labelled = new ArrayList<>();
             if (samples != null) {
                 RecordFiles.ReadSummary summary = RecordFiles.read(samples, Codecs.LABELLED_SAMPLE, labelled::add,
@@ -160,11 +193,16 @@ public final class DistillCli {
                         summary.rejected(), summary.truncatedTail() ? ", truncated tail" : "");
             }
             EdgeSamples edge = EdgeSamples.from(labelled, train.rows(), train.cols(), architecture.classes());
+            if (unlabelled) {
+                edge = edge.withoutLabels();
+            }
             edge.skipped().forEach(s -> System.err.println("skipping sample " + s));
             ModelManifest manifest = new StudentDistiller(System.out, Runtime.getRuntime().availableProcessors())
-                    .distill(new StudentDistiller.Request(architecture, teacher, teacherVersion, train, edge, data.eval(),
+                    .distill(new StudentDistiller.Request(architecture, Teacher.parse(teacher), teacherVersion, train, edge,
+                            data.heldOut(),
+                            data.eval(),
                             Normalization.FASHION_MNIST,
-                            new TrainConfig(data.epochs, data.batch, data.lr, data.seed, temperature, alpha),
+                            new TrainConfig(data.epochs, data.batch, data.lr, data.seed, temperature, alpha, optimizer),
                             ModelManifest.newBuilder().setModelId("student").setVersion(version)
                                     .setDataSnapshot("fashion-mnist/train[0:" + train.size() + "]"
                                             + (samples == null ? "" : " + " + samples.getFileName())),

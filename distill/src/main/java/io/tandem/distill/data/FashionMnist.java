@@ -19,7 +19,24 @@ public final class FashionMnist {
     /** Standard deviation of the training pixels scaled to [0, 1]. */
     public static final float STD = 0.3530f;
 
+    /** Training images kept out of every training run, for fitting temperatures and calibrations. */
+    public static final int HELD_OUT = 2000;
+
     private FashionMnist() {
+    }
+
+    /** The first {@code limit} images of a training set, never reaching into its held-out tail. */
+    public static ImageSet trainingPart(ImageSet train, int limit) {
+        if (train.size() <= HELD_OUT) {
+            throw new DataFormatException("a training set of " + train.size() + " images leaves nothing beside the "
+                    + HELD_OUT + " held out");
+        }
+        return train.head(Math.min(limit, train.size() - HELD_OUT));
+    }
+
+    /** The last {@link #HELD_OUT} images of a training set, which {@link #trainingPart} never returns. */
+    public static ImageSet heldOutPart(ImageSet train) {
+        return train.slice(Math.max(0, train.size() - HELD_OUT), train.size());
     }
 
     /** The 60,000 training images. */

@@ -17,6 +17,12 @@ import java.util.List;
  */
 public record EdgeSamples(ImageSet images, float[] teacherLogits, List<String> skipped) {
 
+    /** The same samples with the teacher's hard labels dropped, for training on soft targets alone. */
+    public EdgeSamples withoutLabels() {
+        return new EdgeSamples(new ImageSet(images.pixels(), new int[0], images.rows(), images.cols()), teacherLogits,
+                skipped);
+    }
+
     /** Converts samples whose input is a {@code rows x cols} grey image of unsigned bytes. */
     public static EdgeSamples from(List<LabelledSample> samples, int rows, int cols, int classes) {
         int pixels = rows * cols;

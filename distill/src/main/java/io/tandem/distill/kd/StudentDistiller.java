@@ -1,5 +1,6 @@
 package io.tandem.distill.kd;
 
+import io.tandem.distill.calib.TemperatureScaling;
 import io.tandem.distill.data.ImageSet;
 import io.tandem.distill.data.Normalization;
 import io.tandem.distill.eval.Metrics;
@@ -20,6 +21,9 @@ import java.util.List;
  */
 public final class StudentDistiller {
 
+    /** Confidence bins of the expected calibration error. */
+    public static final int ECE_BINS = 15;
+
     private final PrintStream log;
     private final int ortThreads;
 
@@ -33,10 +37,11 @@ public final class StudentDistiller {
      * What to distil.
      *
      * @param student the student architecture
-     * @param teacherOnnx the teacher model, any ONNX classifier with a matching input
+     * @param teacher the teacher: any ONNX classifier with a matching input, or a DJL zoo model
      * @param teacherVersion the teacher's version, recorded in the manifest
      * @param base labelled base training data (labels are used for the hard-label term)
      * @param edge teacher-labelled edge samples, possibly empty
+     * @param heldOut labelled data not trained on, for fitting the temperature
      * @param eval labelled held-out data for the manifest's accuracy figures
      * @param normalization how raw pixels become inputs
      * @param config hyper-parameters
@@ -44,48 +49,77 @@ public final class StudentDistiller {
      * @param outDir where the artifact goes
      * @param name base file name of the artifact
      */
-    public record Request(Architecture student, Path teacherOnnx, String teacherVersion, ImageSet base,
-            EdgeSamples edge, ImageSet eval, Normalization normalization, TrainConfig config,
+    public record Request(Architecture student, Teacher teacher, String teacherVersion, ImageSet base,
+            EdgeSamples edge, ImageSet heldOut, ImageSet eval, Normalization normalization, TrainConfig config,
             ModelManifest.Builder manifest, Path outDir, String name) {
     }
 
     /** Runs the distillation and writes the artifact; returns its complete manifest. */
     public ModelManifest distill(Request r) {
-        float[] baseLogits;
-        float[] evalTeacherLogits;
-        try (OnnxClassifier teacher = OnnxClassifier.open(r.teacherOnnx(), ortThreads)) {
-            teacher.requireInput(1, r.base().rows(), r.base().cols());
-            if (teacher.classes() != r.student().classes()) {
-                throw new IllegalArgumentException("teacher " + r.teacherOnnx() + " outputs " + teacher.classes()
-                        + " classes, student " + r.student().name() + " has " + r.student().classes());
-            }
-            log.printf("teacher %s: labelling %d base images%n", r.teacherVersion(), r.base().size());
-            baseLogits = teacher.logits(r.base(), r.normalization());
-            evalTeacherLogits = teacher.logits(r.eval(), r.normalization());
-        }
         ImageSet data = r.base().concat(r.edge().images());
-        float[] logits = concat(baseLogits, r.edge().teacherLogits());
-        log.printf("distilling %s from %d base + %d edge samples (T=%.1f, alpha=%.2f, %d epochs)%n",
+        log.printf("distilling %s from %d base + %d edge samples (T=%.1f, alpha=%.2f, %d epochs, %s teacher)%n",
                 r.student().name(), r.base().size(), r.edge().images().size(), r.config().temperature(),
-                r.config().alpha(), r.config().epochs());
-        try (TrainedModel student = new ClassifierTrainer(log).train(r.student(), data, logits, r.normalization(),
-                r.config())) {
-            ModelManifest.Builder m = r.manifest().clone()
-                    .setRole("student")
-                    .setArchitecture(r.student().name())
-                    .setParentTeacherVersion(r.teacherVersion())
-                    .setBaseTrainingSamples(r.base().size())
-                    .setEdgeSamples(r.edge().images().size())
-                    .setInput(r.normalization().toInputSpec(r.student().inputShape()))
-                    .addAllClassLabels(classLabels(r.student().classes()));
-            float[] studentLogits = student.logits(r.eval(), r.normalization());
-            int classes = r.student().classes();
-            m.putMetrics("eval_accuracy", Metrics.accuracy(studentLogits, r.eval().labels(), classes));
-            m.putMetrics("teacher_eval_accuracy", Metrics.accuracy(evalTeacherLogits, r.eval().labels(), classes));
-            m.putMetrics("teacher_agreement", agreement(studentLogits, evalTeacherLogits, classes));
-            m.putMetrics("eval_samples", r.eval().size());
-            return ModelArtifacts.write(student, m, r.outDir(), r.name());
+                r.config().alpha(), r.config().epochs(), r.teacher() instanceof Teacher.Djl ? "online DJL" : "ONNX");
+        if (r.teacher() instanceof Teacher.Onnx onnx) {
+            float[] baseLogits;
+            float[] evalTeacherLogits;
+            try (OnnxClassifier teacher = OnnxClassifier.open(onnx.file(), ortThreads)) {
+                teacher.requireInput(1, r.base().rows(), r.base().cols());
+                requireClasses(teacher.classes(), onnx.file().toString(), r.student());
+                log.printf("teacher %s: labelling %d base images%n", r.teacherVersion(), r.base().size());
+                baseLogits = teacher.logits(r.base(), r.normalization());
+                evalTeacherLogits = teacher.logits(r.eval(), r.normalization());
+            }
+            float[] logits = concat(baseLogits, r.edge().teacherLogits());
+            try (TrainedModel student = new ClassifierTrainer(log).train(r.student(), data, logits, r.normalization(),
+                    r.config())) {
+                return finish(r, student, evalTeacherLogits);
+            }
         }
+        Teacher.Djl djl = (Teacher.Djl) r.teacher();
+        try (TrainedModel teacher = TrainedModel.load(io.tandem.distill.zoo.ModelZoo.get(djl.architecture()),
+                djl.paramsDir())) {
+            requireClasses(teacher.architecture().classes(), djl.paramsDir().toString(), r.student());
+            float[] evalTeacherLogits = teacher.logits(r.eval(), r.normalization());
+            try (TrainedModel student = new ClassifierTrainer(log).train(r.student(), data,
+                    r.config().distills() ? new DjlTeacherTargets(teacher, data, r.normalization()) : null,
+                    r.normalization(), r.config())) {
+                return finish(r, student, evalTeacherLogits);
+            }
+        }
+    }
+
+    private static void requireClasses(int teacherClasses, String teacher, Architecture student) {
+        if (teacherClasses != student.classes()) {
+            throw new IllegalArgumentException("teacher " + teacher + " outputs " + teacherClasses
+                    + " classes, student " + student.name() + " has " + student.classes());
+        }
+    }
+
+    private ModelManifest finish(Request r, TrainedModel student, float[] evalTeacherLogits) {
+        ModelManifest.Builder m = r.manifest().clone()
+                .setRole("student")
+                .setArchitecture(r.student().name())
+                .setParentTeacherVersion(r.teacherVersion())
+                .setBaseTrainingSamples(r.base().size())
+                .setEdgeSamples(r.edge().images().size())
+                .setInput(r.normalization().toInputSpec(r.student().inputShape()))
+                .addAllClassLabels(classLabels(r.student().classes()));
+        float[] studentLogits = student.logits(r.eval(), r.normalization());
+        int classes = r.student().classes();
+        float temperature = TemperatureScaling.fit(student.logits(r.heldOut(), r.normalization()),
+                r.heldOut().labels(), classes);
+        m.setTemperature(temperature).setMacs(r.student().macs());
+        m.putMetrics("ece_uncalibrated", TemperatureScaling.expectedCalibrationError(
+                TemperatureScaling.probabilities(studentLogits, classes, 1), r.eval().labels(), classes, ECE_BINS));
+        m.putMetrics("ece", TemperatureScaling.expectedCalibrationError(
+                TemperatureScaling.probabilities(studentLogits, classes, temperature), r.eval().labels(), classes,
+                ECE_BINS));
+        m.putMetrics("eval_accuracy", Metrics.accuracy(studentLogits, r.eval().labels(), classes));
+        m.putMetrics("teacher_eval_accuracy", Metrics.accuracy(evalTeacherLogits, r.eval().labels(), classes));
+        m.putMetrics("teacher_agreement", agreement(studentLogits, evalTeacherLogits, classes));
+        m.putMetrics("eval_samples", r.eval().size());
+        return ModelArtifacts.write(student, m, r.outDir(), r.name());
     }
 
     private static List<String> classLabels(int classes) {

@@ -116,14 +116,14 @@ public final class QdqQuantizer {
         }
         long[] dims = w.getDimsList().stream().mapToLong(Long::longValue).toArray();
         String wName = w.getName();
-        out.addInitializer(byteTensor(wName + "_quantized", TensorProto.DataType.INT8_VALUE, q, dims));
-        out.addInitializer(floatTensor(wName + "_scale", scales, channels));
-        out.addInitializer(byteTensor(wName + "_zero_point", TensorProto.DataType.INT8_VALUE, zeros, channels));
-        out.addNode(node("DequantizeLinear", wName + "_dequantize",
-                List.of(wName + "_quantized", wName + "_scale", wName + "_zero_point"), wName + "_dequantized")
+        out.addInitializer(byteTensor(wName + "_q", TensorProto.DataType.INT8_VALUE, q, dims));
+        out.addInitializer(floatTensor(wName + "_s", scales, channels));
+        out.addInitializer(byteTensor(wName + "_z", TensorProto.DataType.INT8_VALUE, zeros, channels));
+        out.addNode(node("DequantizeLinear", "",
+                List.of(wName + "_q", wName + "_s", wName + "_z"), wName + "_dq")
                 .addAttribute(intAttr("axis", 0)));
 
-        NodeProto.Builder quantized = node.toBuilder().setInput(0, xdq).setInput(1, wName + "_dequantized");
+        NodeProto.Builder quantized = node.toBuilder().setInput(0, xdq).setInput(1, wName + "_dq");
         if (node.getInputCount() > 2) {
             TensorProto b = initializer(node, 2);
             float[] bias = OnnxGraphs.floats(b);
@@ -134,13 +134,13 @@ public final class QdqQuantizer {
                 qb[c] = (int) Math.max(Integer.MIN_VALUE + 1L, Math.min(Integer.MAX_VALUE, Math.round(bias[c] / (double) bScales[c])));
             }
             String bName = b.getName();
-            out.addInitializer(int32Tensor(bName + "_quantized", qb, bias.length));
-            out.addInitializer(floatTensor(bName + "_scale", bScales, bias.length));
-            out.addInitializer(int32Tensor(bName + "_zero_point", new int[bias.length], bias.length));
-            out.addNode(node("DequantizeLinear", bName + "_dequantize",
-                    List.of(bName + "_quantized", bName + "_scale", bName + "_zero_point"), bName + "_dequantized")
+            out.addInitializer(int32Tensor(bName + "_q", qb, bias.length));
+            out.addInitializer(floatTensor(bName + "_s", bScales, bias.length));
+            // The zero point of an int32 bias is 0, ONNX's default, so it is left out of the file.
+            out.addNode(node("DequantizeLinear", "",
+                    List.of(bName + "_q", bName + "_s"), bName + "_dq")
                     .addAttribute(intAttr("axis", 0)));
-            quantized.setInput(2, bName + "_dequantized");
+            quantized.setInput(2, bName + "_dq");
         }
         String y = node.getOutput(0);
         if (graphOutputs.contains(y) && config.quantizeOutput()) {
@@ -181,19 +181,19 @@ public final class QdqQuantizer {
     /** The dequantised twin of a float tensor, adding its Q/DQ pair the first time. */
     private String dq(String tensor, QuantParams p) {
         return dequantized.computeIfAbsent(tensor, t -> {
-            String name = t + "_dequantized";
+            String name = t + "_dq";
             addQdq(t, p, name);
             return name;
         });
     }
 
     private void addQdq(String tensor, QuantParams p, String outputName) {
-        String scale = tensor + "_scale";
-        String zero = tensor + "_zero_point";
+        String scale = tensor + "_s";
+        String zero = tensor + "_z";
         out.addInitializer(floatTensor(scale, new float[] {p.scale()}));
         out.addInitializer(byteTensor(zero, config.activations().onnxType(), new int[] {p.zeroPoint()}));
-        out.addNode(node("QuantizeLinear", tensor + "_quantize", List.of(tensor, scale, zero), tensor + "_quantized"));
-        out.addNode(node("DequantizeLinear", tensor + "_dequantize", List.of(tensor + "_quantized", scale, zero),
-                outputName));
+        // Q/DQ nodes stay unnamed: names are optional in ONNX and would only grow the file.
+        out.addNode(node("QuantizeLinear", "", List.of(tensor, scale, zero), tensor + "_q"));
+        out.addNode(node("DequantizeLinear", "", List.of(tensor + "_q", scale, zero), outputName));
     }
 }

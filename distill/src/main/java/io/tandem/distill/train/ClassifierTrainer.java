@@ -13,6 +13,7 @@ import ai.djl.training.tracker.Tracker;
 import io.tandem.distill.data.ImageSet;
 import io.tandem.distill.data.Normalization;
 import io.tandem.distill.kd.DistillationLoss;
+import io.tandem.distill.kd.SoftTargets;
 import io.tandem.distill.zoo.Architecture;
 import java.io.PrintStream;
 import java.nio.FloatBuffer;
@@ -54,14 +55,38 @@ public final class ClassifierTrainer {
             Normalization normalization, TrainConfig config) {
         int n = data.size();
         int classes = architecture.classes();
-        if (!data.labelled()) {
-            throw new IllegalArgumentException("training data has no labels");
-        }
         if (config.distills() && teacherLogits.length != (long) n * classes) {
             throw new IllegalArgumentException("distillation needs " + n * classes + " teacher logits ("
                     + n + " images x " + classes + " classes), got " + teacherLogits.length);
         }
-        for (int label : data.labels()) {
+        return train(architecture, data, config.distills() ? SoftTargets.cached(teacherLogits, classes) : null,
+                normalization, config);
+    }
+
+    /**
+     * Trains a fresh model with soft targets from any source (cached logits or an online DJL teacher).
+     * Unlabelled data is allowed when {@code config.alpha()} is 1: the student then learns from the
+     * teacher's soft targets alone, which is how unlabelled edge data teaches it.
+     *
+     * @param targets the teacher's targets, or null when {@code config.alpha()} is 0
+     */
+    public TrainedModel train(Architecture architecture, ImageSet data, SoftTargets targets,
+            Normalization normalization, TrainConfig config) {
+        int n = data.size();
+        int classes = architecture.classes();
+        if (n == 0) {
+            throw new IllegalArgumentException("training data is empty");
+        }
+        if (!data.labelled() && config.alpha() < 1) {
+            throw new IllegalArgumentException("training data has no labels: use alpha 1 (soft targets only) to learn "
+                    + "from a teacher, got alpha " + config.alpha());
+        }
+        if (config.distills() && (targets == null || targets.classes() != classes)) {
+            throw new IllegalArgumentException("distillation needs a teacher with " + classes + " classes"
+                    + (targets == null ? "" : ", the teacher has " + targets.classes()));
+        }
+        int[] labels = data.labelled() ? data.labels() : new int[n];
+        for (int label : labels) {
             if (label < 0 || label >= classes) {
                 throw new IllegalArgumentException("label " + label + " is outside 0.." + (classes - 1));
             }
@@ -70,8 +95,11 @@ public final class ClassifierTrainer {
         TrainedModel model = TrainedModel.uninitialised(architecture);
         DefaultTrainingConfig djlConfig = new DefaultTrainingConfig(
                 new DistillationLoss(config.temperature(), config.alpha()))
-                .optOptimizer(Optimizer.adam().optLearningRateTracker(Tracker.fixed(config.learningRate()))
-                        .optClipGrad(GRADIENT_CLIP).build());
+                .optOptimizer("sgd".equals(config.optimizer())
+                        ? Optimizer.sgd().setLearningRateTracker(Tracker.fixed(config.learningRate())).optMomentum(0.9f)
+                                .optClipGrad(GRADIENT_CLIP).build()
+                        : Optimizer.adam().optLearningRateTracker(Tracker.fixed(config.learningRate()))
+                                .optClipGrad(GRADIENT_CLIP).build());
         int pixels = data.imageSize();
         int batchSize = Math.min(config.batchSize(), n);
         float[] x = new float[batchSize * pixels];
@@ -97,20 +125,21 @@ public final class ClassifierTrainer {
                     for (int j = 0; j < batchSize; j++) {
                         int idx = order[start + j];
                         normalization.apply(data.pixels(), idx * pixels, pixels, x, j * pixels);
-                        oneHot[j * classes + data.label(idx)] = 1f;
-                        if (config.distills()) {
-                            System.arraycopy(teacherLogits, idx * classes, soft, j * classes, classes);
-                        }
+                        oneHot[j * classes + labels[idx]] = 1f;
+                    }
+                    if (config.distills()) {
+                        targets.fill(order, start, batchSize, soft);
                     }
                     try (NDManager step = trainer.getManager().newSubManager()) {
                         NDArray input = step.create(FloatBuffer.wrap(x), architecture.batchShape(batchSize));
-                        NDList labels = new NDList(step.create(FloatBuffer.wrap(oneHot), new Shape(batchSize, classes)));
+                        NDList lossTargets = new NDList(step.create(FloatBuffer.wrap(oneHot),
+                                new Shape(batchSize, classes)));
                         if (config.distills()) {
-                            labels.add(step.create(FloatBuffer.wrap(soft), new Shape(batchSize, classes)));
+                            lossTargets.add(step.create(FloatBuffer.wrap(soft), new Shape(batchSize, classes)));
                         }
                         try (GradientCollector collector = trainer.newGradientCollector()) {
                             NDList predictions = trainer.forward(new NDList(input));
-                            NDArray loss = trainer.getLoss().evaluate(labels, predictions);
+                            NDArray loss = trainer.getLoss().evaluate(lossTargets, predictions);
                             float value = loss.getFloat();
                             if (!Float.isFinite(value)) {
                                 throw new TrainingDivergedException(String.format(

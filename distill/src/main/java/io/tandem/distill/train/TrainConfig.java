@@ -8,9 +8,16 @@ package io.tandem.distill.train;
  * @param learningRate Adam's learning rate, positive
  * @param seed seeds parameter initialisation and shuffling, so a run is reproducible
  * @param temperature distillation temperature T (softens both distributions), positive
- * @param alpha weight of the distillation term in [0, 1]; 0 trains on labels only
+ * @param alpha weight of the distillation term in [0, 1]; 0 trains on labels only, 1 on soft targets only
+ * @param optimizer {@code adam} or {@code sgd} (with momentum 0.9)
  */
-public record TrainConfig(int epochs, int batchSize, float learningRate, long seed, float temperature, float alpha) {
+public record TrainConfig(int epochs, int batchSize, float learningRate, long seed, float temperature, float alpha,
+        String optimizer) {
+
+    /** A configuration with the Adam optimizer. */
+    public TrainConfig(int epochs, int batchSize, float learningRate, long seed, float temperature, float alpha) {
+        this(epochs, batchSize, learningRate, seed, temperature, alpha, "adam");
+    }
 
     /** Checks every value is in range, naming the one that is not. */
     public TrainConfig {
@@ -28,6 +35,9 @@ public record TrainConfig(int epochs, int batchSize, float learningRate, long se
         }
         if (!(alpha >= 0 && alpha <= 1)) {
             throw new IllegalArgumentException("alpha must be in [0, 1], got " + alpha);
+        }
+        if (!"adam".equals(optimizer) && !"sgd".equals(optimizer)) {
+            throw new IllegalArgumentException("optimizer must be adam or sgd, got " + optimizer);
         }
     }
 

@@ -10,14 +10,14 @@ import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
 /** Runs the official ONNX checker (Debian's python3-onnx) on a file, as a test assertion. */
-final class OfficialOnnxChecker {
+public final class OfficialOnnxChecker {
 
     private static final Path PYTHON = Path.of("/usr/bin/python3");
 
     private OfficialOnnxChecker() {
     }
 
-    static void assertValid(Path model) throws IOException, InterruptedException {
+    public static void assertValid(Path model) throws IOException, InterruptedException {
         assertTrue(Files.isExecutable(PYTHON), "/usr/bin/python3 is missing (.ci/run installs python3-onnx)");
         Process p = new ProcessBuilder(PYTHON.toString(), "-c",
                 "import onnx, sys\n"

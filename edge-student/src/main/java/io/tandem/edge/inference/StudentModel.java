@@ -14,7 +14,8 @@ import java.util.Map;
 
 /**
  * A loaded student: one ONNX Runtime session, reused for every frame, plus the manifest that says how
- * raw frames become its input. Construction fails with {@link ModelLoadException} when the file and the
+ * raw frames become its input and the temperature its logits are divided by, so that a confidence
+ * threshold means the same for every version. Construction fails with {@link ModelLoadException} when the file and the
  * manifest disagree, so a bad model never replaces a good one.
  */
 public final class StudentModel implements AutoCloseable {
@@ -27,6 +28,7 @@ public final class StudentModel implements AutoCloseable {
     private final int classes;
     private final float a;
     private final float b;
+    private final float temperature;
 
     private StudentModel(OrtSession session, ModelManifest manifest) throws OrtException {
         this.session = session;
@@ -62,6 +64,7 @@ public final class StudentModel implements AutoCloseable {
         if (!(spec.getStd() > 0)) {
             throw new ModelLoadException("manifest input std must be positive, got " + spec.getStd());
         }
+        temperature = manifest.getTemperature() > 0 ? manifest.getTemperature() : 1f;
         a = spec.getScale() / spec.getStd();
         b = -spec.getMean() / spec.getStd();
     }
@@ -116,6 +119,11 @@ public final class StudentModel implements AutoCloseable {
         try (OnnxTensor t = OnnxTensor.createTensor(env, FloatBuffer.wrap(x), inputShape);
              OrtSession.Result r = session.run(Map.of(inputName, t))) {
             float[] logits = ((float[][]) r.get(0).getValue())[0];
+            if (temperature != 1f) {
+                for (int i = 0; i < logits.length; i++) {
+                    logits[i] /= temperature;
+                }
+            }
             return softmax(logits);
         } catch (OrtException e) {
             throw new IllegalStateException("inference failed on model " + version() + ": " + e.getMessage(), e);

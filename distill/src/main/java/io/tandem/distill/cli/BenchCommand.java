@@ -1,0 +1,241 @@
+package io.tandem.distill.cli;
+
+import io.tandem.distill.calib.TemperatureScaling;
+import io.tandem.distill.data.FashionMnist;
+import io.tandem.distill.data.ImageSet;
+import io.tandem.distill.data.Normalization;
+import io.tandem.distill.eval.Json;
+import io.tandem.distill.eval.LatencyProbe;
+import io.tandem.distill.eval.Metrics;
+import io.tandem.distill.eval.OnnxClassifier;
+import io.tandem.distill.onnx.OnnxExporter;
+import io.tandem.distill.quant.Calibration;
+import io.tandem.distill.quant.CpuFeatures;
+import io.tandem.distill.quant.ModelQuantizer;
+import io.tandem.distill.quant.QuantConfig;
+import io.tandem.distill.quant.QuantType;
+import io.tandem.distill.train.ClassifierTrainer;
+import io.tandem.distill.train.TrainConfig;
+import io.tandem.distill.train.TrainedModel;
+import io.tandem.distill.zoo.Architecture;
+import io.tandem.distill.zoo.ModelZoo;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code distill bench}: measures the distillation and quantisation targets in one run, so every ratio
+ * compares figures taken on the same machine at the same time. Prints Markdown and writes JSON.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Measure KD quality, INT8 accuracy/size/latency and training speed in one run.")
+final class BenchCommand implements Callable<Integer> {
+
+    @Option(names = "--data", description = "Fashion-MNIST folder (default: ${DEFAULT-VALUE})")
+    Path data = FashionMnist.DEBIAN_DIR;
+
+    @Option(names = "--out", description = "Output folder (default: ${DEFAULT-VALUE})")
+    Path out = Path.of("target/distill-bench");
+
+    @Option(names = "--limit", description = "Training images (default: all but the held-out tail)")
+    int limit = Integer.MAX_VALUE;
+
+    @Option(names = "--teacher-epochs", description = "Teacher epochs (default: ${DEFAULT-VALUE})")
+    int teacherEpochs = 3;
+
+    @Option(names = "--student-epochs", description = "Epochs of every student, with and without KD (default: ${DEFAULT-VALUE})")
+    int studentEpochs = 5;
+
+    @Option(names = "--seeds", description = "Seeds per student recipe (default: ${DEFAULT-VALUE})")
+    int seeds = 3;
+
+    @Option(names = "--teacher", description = "Use this teacher ONNX instead of training one")
+    Path teacherOnnx;
+
+    @Option(names = "--latency-repeats", description = "Latency measurements per model; the median is reported"
+            + " (default: ${DEFAULT-VALUE})")
+    int latencyRepeats = 5;
+
+    private final Map<String, Object> results = new LinkedHashMap<>();
+
+    @Override
+    public Integer call() throws IOException {
+        Files.createDirectories(out);
+        ImageSet full = FashionMnist.train(data);
+        ImageSet train = FashionMnist.trainingPart(full, limit);
+        ImageSet heldOut = FashionMnist.heldOutPart(full);
+        ImageSet test = FashionMnist.test(data);
+        Normalization norm = Normalization.FASHION_MNIST;
+        results.put("machine", machine());
+        results.put("train_images", train.size());
+        results.put("test_images", test.size());
+
+        Architecture teacherArch = ModelZoo.get(ModelZoo.TEACHER_CNN);
+        Path teacher = teacherOnnx;
+        if (teacher == null) {
+            teacher = out.resolve("teacher.onnx");
+            long start = System.nanoTime();
+            try (TrainedModel t = new ClassifierTrainer(System.out).train(teacherArch, train, new float[0], norm,
+                    TrainConfig.supervised(teacherEpochs, 64, 1e-3f, 1))) {
+                OnnxExporter.write(t, Map.of(), teacher);
+            }
+            double seconds = (System.nanoTime() - start) / 1e9;
+            results.put("teacher_train_images_per_second", train.size() * (double) teacherEpochs / seconds);
+        }
+        float[] teacherLogits;
+        double teacherAccuracy;
+        try (OnnxClassifier t = OnnxClassifier.open(teacher, Runtime.getRuntime().availableProcessors())) {
+            teacherLogits = t.logits(train, norm);
+            teacherAccuracy = Metrics.accuracy(t.logits(test, norm), test.labels(), t.classes());
+        }
+        results.put("teacher_accuracy", teacherAccuracy);
+        results.put("teacher_parameters", teacherArch.parameterCount());
+
+        Architecture tiny = ModelZoo.get(ModelZoo.STUDENT_TINY);
+        List<Double> kd = new ArrayList<>();
+        List<Double> plain = new ArrayList<>();
+        double kdSeconds = 0;
+        Path bestStudent = null;
+        for (int seed = 1; seed <= seeds; seed++) {
+            long start = System.nanoTime();
+            Path kdFile = out.resolve("student-tiny-kd-s" + seed + ".onnx");
+            kd.add(trainAndScore(tiny, train, teacherLogits, new TrainConfig(studentEpochs, 64, 2e-3f, seed, 4f, 0.7f),
+                    kdFile, test));
+            kdSeconds += (System.nanoTime() - start) / 1e9;
+            plain.add(trainAndScore(tiny, train, new float[0], TrainConfig.supervised(studentEpochs, 64, 2e-3f, seed),
+                    out.resolve("student-tiny-ce-s" + seed + ".onnx"), test));
+            if (bestStudent == null) {
+                bestStudent = kdFile;
+            }
+        }
+        results.put("student_parameters", tiny.parameterCount());
+        results.put("student_parameter_share_of_teacher", tiny.parameterCount() / (double) teacherArch.parameterCount());
+        results.put("kd_student_accuracy_by_seed", kd);
+        results.put("ce_student_accuracy_by_seed", plain);
+        double kdMean = mean(kd);
+        results.put("kd_student_accuracy_mean", kdMean);
+        results.put("ce_student_accuracy_mean", mean(plain));
+        results.put("kd_student_share_of_teacher_accuracy", kdMean / teacherAccuracy);
+        results.put("kd_train_images_per_second", train.size() * (double) studentEpochs * seeds / kdSeconds);
+
+        Map<String, Object> fp32 = score(bestStudent, test, norm);
+        results.put("fp32_student", fp32);
+        Map<String, Object> teacherLatency = new LinkedHashMap<>();
+        try (OnnxClassifier t = OnnxClassifier.open(teacher, 1)) {
+            teacherLatency.put("batch1_p50_ms", medianLatency(t, test, norm, 1, 200));
+        }
+        results.put("fp32_teacher", teacherLatency);
+
+        List<Map<String, Object>> variants = new ArrayList<>();
+        boolean reduce = !CpuFeatures.hasVnni();
+        for (QuantType type : QuantType.values()) {
+            for (Set<String> excluded : List.of(Set.<String>of(), Set.of("conv0"), Set.of("fc7"))) {
+                for (Calibration method : Calibration.values()) {
+                    String name = "int8-" + type.name().toLowerCase(Locale.ROOT) + "-" + method.name().toLowerCase(Locale.ROOT)
+                            + (excluded.isEmpty() ? "" : "-float-" + String.join("-", excluded));
+                    Path file = out.resolve(name + ".onnx");
+                    ModelQuantizer.Result r = ModelQuantizer.quantize(bestStudent, heldOut.head(512), norm,
+                            new QuantConfig(type, reduce, method, 99.99, excluded, false), file);
+                    Map<String, Object> v = score(file, test, norm);
+                    v.put("variant", name);
+                    v.put("ort_ops", r.optimizedOps());
+                    variants.add(v);
+                    System.out.println(name + " " + v);
+                }
+            }
+        }
+        results.put("int8_variants", variants);
+        Files.writeString(out.resolve("bench.json"), Json.write(results));
+        System.out.println(markdown(fp32, variants, teacherLatency));
+        return 0;
+    }
+
+    private double trainAndScore(Architecture arch, ImageSet train, float[] teacherLogits, TrainConfig config, Path file,
+            ImageSet test) {
+        try (TrainedModel m = new ClassifierTrainer(System.out).train(arch, train, teacherLogits,
+                Normalization.FASHION_MNIST, config)) {
+            OnnxExporter.write(m, Map.of(), file);
+            return Metrics.accuracy(m.logits(test, Normalization.FASHION_MNIST), test.labels(), arch.classes());
+        }
+    }
+
+    private Map<String, Object> score(Path model, ImageSet test, Normalization norm) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        try (OnnxClassifier c = OnnxClassifier.open(model, 1)) {
+            float[] logits = c.logits(test, norm);
+            m.put("accuracy", Metrics.accuracy(logits, test.labels(), c.classes()));
+            m.put("ece", TemperatureScaling.expectedCalibrationError(
+                    TemperatureScaling.probabilities(logits, c.classes(), 1), test.labels(), c.classes(), 15));
+            m.put("batch1_p50_ms", medianLatency(c, test, norm, 1, 300));
+            m.put("batch64_p50_ms", medianLatency(c, test, norm, 64, 60));
+            m.put("file_bytes", Files.size(model));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return m;
+    }
+
+    private double medianLatency(OnnxClassifier c, ImageSet test, Normalization norm, int batch, int runs) {
+        double[] p50 = new double[latencyRepeats];
+        for (int i = 0; i < latencyRepeats; i++) {
+            p50[i] = LatencyProbe.measure(c, test, norm, batch, runs, "b").get("b_p50");
+        }
+        Arrays.sort(p50);
+        return p50[latencyRepeats / 2];
+    }
+
+    private String markdown(Map<String, Object> fp32, List<Map<String, Object>> variants, Map<String, Object> teacher) {
+        StringBuilder md = new StringBuilder();
+        md.append(String.format(Locale.ROOT, "teacher accuracy %.4f; KD student-tiny mean %.4f (%.1f%% of teacher) vs "
+                        + "CE-only mean %.4f; student has %.2f%% of the teacher's parameters%n%n",
+                results.get("teacher_accuracy"), results.get("kd_student_accuracy_mean"),
+                100 * (double) results.get("kd_student_share_of_teacher_accuracy"), results.get("ce_student_accuracy_mean"),
+                100 * (double) results.get("student_parameter_share_of_teacher")));
+        md.append("| model | accuracy | file bytes | size ratio | batch 1 p50 ms | batch 64 p50 ms | b1 vs fp32 | b64 vs fp32 |\n");
+        md.append("|---|---|---|---|---|---|---|---|\n");
+        md.append(row("fp32 student-tiny", fp32, fp32));
+        for (Map<String, Object> v : variants) {
+            md.append(row((String) v.get("variant"), v, fp32));
+        }
+        md.append(String.format(Locale.ROOT, "%nfp32 teacher batch 1 p50 %.3f ms%n", (double) teacher.get("batch1_p50_ms")));
+        return md.toString();
+    }
+
+    private static String row(String name, Map<String, Object> v, Map<String, Object> fp32) {
+        double size = ((Number) fp32.get("file_bytes")).doubleValue() / ((Number) v.get("file_bytes")).doubleValue();
+        return String.format(Locale.ROOT, "| %s | %.4f | %d | %.2fx | %.3f | %.3f | %.2fx | %.2fx |%n", name,
+                (double) v.get("accuracy"), ((Number) v.get("file_bytes")).longValue(), size,
+                (double) v.get("batch1_p50_ms"), (double) v.get("batch64_p50_ms"),
+                (double) fp32.get("batch1_p50_ms") / (double) v.get("batch1_p50_ms"),
+                (double) fp32.get("batch64_p50_ms") / (double) v.get("batch64_p50_ms"));
+    }
+
+    private static double mean(List<Double> values) {
+        return values.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
+    }
+
+    private static Map<String, Object> machine() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("cores", Runtime.getRuntime().availableProcessors());
+        try {
+            String cpu = Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
+                    .findFirst().map(l -> l.substring(l.indexOf(':') + 1).trim()).orElse("unknown");
+            m.put("cpu", cpu);
+        } catch (IOException e) {
+            m.put("cpu", "unknown");
+        }
+        m.put("vnni", CpuFeatures.hasVnni());
+        return m;
+    }
+}

@@ -1,0 +1,140 @@
+package io.tandem.distill.kd;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tandem.distill.TestData;
+import io.tandem.distill.data.FashionMnist;
+import io.tandem.distill.data.ImageSet;
+import io.tandem.distill.data.Normalization;
+import io.tandem.distill.eval.Evaluation;
+import io.tandem.distill.onnx.OnnxExporter;
+import io.tandem.distill.quant.ModelQuantizer;
+import io.tandem.distill.quant.QuantConfig;
+import io.tandem.distill.train.ClassifierTrainer;
+import io.tandem.distill.train.TrainConfig;
+import io.tandem.distill.train.TrainedModel;
+import io.tandem.distill.zoo.ModelZoo;
+import io.tandem.proto.v1.ModelManifest;
+import java.awt.image.BufferedImage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Teacher, distillation in every mode, quantisation and evaluation, end to end on a small slice. */
+class DistillPipelineTest {
+
+    @TempDir
+    static Path dir;
+
+    static ImageSet train;
+    static ImageSet heldOut;
+    static ImageSet eval;
+    static Path teacherOnnx;
+    static Path teacherParams;
+
+    @BeforeAll
+    static void trainTeacher() {
+        train = TestData.train(1500);
+        heldOut = TestData.train(2000).slice(1500, 2000);
+        eval = TestData.test(500);
+        try (TrainedModel teacher = new ClassifierTrainer(System.out).train(ModelZoo.get(ModelZoo.TEACHER_CNN), train,
+                new float[0], Normalization.FASHION_MNIST, TrainConfig.supervised(1, 64, 1e-3f, 1))) {
+            teacherParams = dir.resolve("teacher-params");
+            teacher.save(teacherParams);
+            teacherOnnx = OnnxExporter.write(teacher, Map.of(), dir.resolve("teacher.onnx"));
+        }
+    }
+
+    private static ModelManifest distil(Teacher teacher, ImageSet base, TrainConfig config, String name) {
+        return new StudentDistiller(System.out, 2).distill(new StudentDistiller.Request(
+                ModelZoo.get(ModelZoo.STUDENT_TINY), teacher, "t1", base,
+                EdgeSamples.from(List.of(), 28, 28, 10), heldOut, eval, Normalization.FASHION_MNIST, config,
+                ModelManifest.newBuilder().setModelId("student").setVersion(name), dir, name));
+    }
+
+    @Test
+    void offlineKdThenInt8ThenEvaluationReport() throws Exception {
+        ModelManifest m = distil(new Teacher.Onnx(teacherOnnx), train, new TrainConfig(2, 64, 2e-3f, 7, 4f, 0.7f), "offline");
+        assertTrue(m.getTemperature() > 0, "temperature fitted on held-out data");
+        assertTrue(m.getMetricsOrThrow("ece") <= m.getMetricsOrThrow("ece_uncalibrated") + 0.02, m.getMetricsMap().toString());
+        assertTrue(m.getMetricsOrThrow("eval_accuracy") > 0.6, m.getMetricsMap().toString());
+        assertEquals(ModelZoo.get(ModelZoo.STUDENT_TINY).macs(), m.getMacs());
+
+        Path fp32 = dir.resolve("offline.onnx");
+        Path int8 = dir.resolve("offline-int8.onnx");
+        ModelQuantizer.Result q = ModelQuantizer.quantize(fp32, heldOut, Normalization.FASHION_MNIST,
+                QuantConfig.defaults(), int8);
+        assertTrue(q.integerKernels() >= 3, "QLinearConv x2 and QGemm: " + q.optimizedOps());
+
+        Evaluation e32 = Evaluation.run(fp32, eval, Normalization.FASHION_MNIST, teacherOnnx, m.getTemperature(),
+                m.getParameters());
+        Evaluation e8 = Evaluation.run(int8, eval, Normalization.FASHION_MNIST, teacherOnnx, m.getTemperature(),
+                m.getParameters());
+        assertTrue(Math.abs(e32.accuracy() - e8.accuracy()) <= 0.03, "fp32 " + e32.accuracy() + " int8 " + e8.accuracy());
+        assertTrue(e8.fileBytes() * 3 <= e32.fileBytes(), "int8 file at least 3x smaller: " + e8.fileBytes() + " vs "
+                + e32.fileBytes());
+
+        e8.write(dir, "offline-int8", FashionMnist.CLASSES);
+        String json = Files.readString(dir.resolve("offline-int8.eval.json"));
+        for (String field : List.of("\"accuracy\"", "\"per_class_accuracy\"", "\"teacher_agreement\"",
+                "\"expected_calibration_error\"", "\"parameters\"", "\"file_bytes\"", "\"batch1_p50\"", "\"batch1_p99\"",
+                "\"batch64_p50\"", "\"batch64_p99\"", "\"confusion_matrix\"", "\"Ankle boot\"")) {
+            assertTrue(json.contains(field), field + " in " + json);
+        }
+        assertTrue(Files.readString(dir.resolve("offline-int8.eval.md")).contains("| accuracy |"));
+        BufferedImage png = ImageIO.read(dir.resolve("offline-int8.confusion.png").toFile());
+        assertTrue(png.getWidth() > 300 && png.getHeight() > 300, "confusion matrix PNG");
+        int correct = 0;
+        for (int c = 0; c < 10; c++) {
+            correct += e8.confusion()[c][c];
+        }
+        assertEquals(e8.accuracy(), correct / 500.0, 1e-9);
+    }
+
+    @Test
+    void onlineKdFromADjlTeacherAndUnlabelledKd() {
+        ModelManifest online = distil(new Teacher.Djl(ModelZoo.TEACHER_CNN, teacherParams), train,
+                new TrainConfig(1, 64, 2e-3f, 7, 4f, 0.7f, "sgd"), "online");
+        assertTrue(online.getMetricsOrThrow("eval_accuracy") > 0.5, online.getMetricsMap().toString());
+
+        ImageSet unlabelled = new ImageSet(train.pixels(), new int[0], 28, 28);
+        ModelManifest soft = distil(new Teacher.Onnx(teacherOnnx), unlabelled, new TrainConfig(2, 64, 2e-3f, 7, 4f, 1f),
+                "unlabelled");
+        assertTrue(soft.getMetricsOrThrow("teacher_agreement") > 0.6, soft.getMetricsMap().toString());
+        assertThrows(IllegalArgumentException.class, () -> distil(new Teacher.Onnx(teacherOnnx), unlabelled,
+                new TrainConfig(1, 64, 2e-3f, 7, 4f, 0.5f), "mixed"), "unlabelled data needs alpha 1");
+    }
+
+    @Test
+    void sameSeedSameStudent() {
+        TrainConfig config = new TrainConfig(1, 64, 2e-3f, 11, 4f, 0.7f);
+        ModelManifest a = distil(new Teacher.Onnx(teacherOnnx), train, config, "seed-a");
+        ModelManifest b = distil(new Teacher.Onnx(teacherOnnx), train, config, "seed-b");
+        assertEquals(a.getMetricsOrThrow("eval_accuracy"), b.getMetricsOrThrow("eval_accuracy"));
+        assertEquals(a.getTemperature(), b.getTemperature(), 1e-4);
+    }
+
+    @Test
+    void aTeacherThatDoesNotFitTheStudentIsNamed() throws Exception {
+        Path mlpTeacher;
+        try (TrainedModel mlp = TrainedModel.initialise(ModelZoo.mlp("sensor-mlp", 12, 10, 8))) {
+            mlpTeacher = OnnxExporter.write(mlp, Map.of(), dir.resolve("sensor-teacher.onnx"));
+        }
+        IllegalArgumentException wrongShape = assertThrows(IllegalArgumentException.class,
+                () -> distil(new Teacher.Onnx(mlpTeacher), train, new TrainConfig(1, 64, 2e-3f, 7, 4f, 0.7f), "x"));
+        assertTrue(wrongShape.getMessage().contains("28x28"), wrongShape.getMessage());
+
+        Path corrupt = dir.resolve("corrupt-teacher.onnx");
+        Files.write(corrupt, "definitely not a protobuf".getBytes());
+        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
+                () -> distil(new Teacher.Onnx(corrupt), train, new TrainConfig(1, 64, 2e-3f, 7, 4f, 0.7f), "y"));
+        assertTrue(bad.getMessage().contains("cannot load"), bad.getMessage());
+    }
+}
