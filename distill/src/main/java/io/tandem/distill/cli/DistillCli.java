@@ -3,6 +3,7 @@ package io.tandem.distill.cli;
 import io.tandem.distill.data.FashionMnist;
 import io.tandem.distill.data.ImageSet;
 import io.tandem.distill.data.Normalization;
+import io.tandem.distill.eval.Evaluation;
 import io.tandem.distill.eval.Metrics;
 import io.tandem.distill.kd.EdgeSamples;
 import io.tandem.distill.kd.StudentDistiller;
@@ -117,8 +118,8 @@ public final class DistillCli {
             Architecture architecture = ModelZoo.get(arch);
             ImageSet train = data.train();
             ImageSet eval = data.eval();
-            System.out.printf("training %s (%,d parameters) on %,d images%n", arch, architecture.parameterCount(),
-                    train.size());
+            System.out.printf("training %s (%,d parameters, %,d MACs per inference) on %,d images%n", arch,
+                    architecture.parameterCount(), architecture.macs(), train.size());
             try (TrainedModel model = new ClassifierTrainer(System.out).train(architecture, train, new float[0],
                     Normalization.FASHION_MNIST, TrainConfig.supervised(data.epochs, data.batch, data.lr, data.seed))) {
                 model.save(out);
@@ -131,8 +132,13 @@ public final class DistillCli {
                         .setInput(Normalization.FASHION_MNIST.toInputSpec(architecture.inputShape()))
                         .addAllClassLabels(FashionMnist.CLASSES)
                         .putMetrics("eval_accuracy", accuracy).putMetrics("eval_samples", eval.size()), out, "teacher");
-                System.out.printf("teacher %s: test accuracy %.4f on %d images, sha256 %s%n", version, accuracy,
-                        eval.size(), manifest.getSha256());
+                Evaluation report = Evaluation.run(out.resolve("teacher.onnx"), eval, Normalization.FASHION_MNIST, null,
+                        1f, manifest.getParameters());
+                report.write(out, "teacher", FashionMnist.CLASSES);
+                manifest = ModelArtifacts.writeManifest(manifest.toBuilder().putAllMetrics(report.metrics()),
+                        ModelArtifacts.Files3.of(out, "teacher"));
+                System.out.printf("teacher %s: test accuracy %.4f on %d images, sha256 %s, report %s%n", version, accuracy,
+                        eval.size(), manifest.getSha256(), out.resolve("teacher.eval.md"));
             }
             return 0;
         }

@@ -3,6 +3,7 @@ package io.tandem.distill.cli;
 import io.tandem.distill.data.FashionMnist;
 import io.tandem.distill.data.ImageSet;
 import io.tandem.distill.data.Normalization;
+import io.tandem.distill.eval.Evaluation;
 import io.tandem.distill.kd.EdgeSamples;
 import io.tandem.distill.manifest.ModelArtifacts;
 import io.tandem.distill.quant.Calibration;
@@ -58,6 +59,9 @@ final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--exclude", split = ",", description = "Node names kept in float, e.g. conv0,fc7")
     List<String> exclude = new ArrayList<>();
 
+    @Option(names = "--eval-limit", description = "Test images for the report (default: ${DEFAULT-VALUE})")
+    int evalLimit = 10_000;
+
     @Option(names = "--quantize-output", description = "Quantise the last layer's output too")
     boolean quantizeOutput;
 
@@ -91,13 +95,19 @@ final class QuantizeCommand implements Callable<Integer> {
             throw new IllegalStateException("ONNX Runtime runs no integer kernel for " + out + "; nothing was gained");
         }
         Path manifest = model.resolveSibling(model.getFileName().toString().replaceFirst("\\.onnx$", "") + ".manifest.pb");
-        if (Files.exists(manifest)) {
-            ModelManifest m = ModelArtifacts.readManifest(manifest);
-            String base = out.getFileName().toString().replaceFirst("\\.onnx$", "");
-            ModelArtifacts.writeManifest(m.toBuilder().putMetrics("int8", 1).setDataSnapshot(m.getDataSnapshot()
-                    + " | int8 calibrated on " + calibration.size() + (samples == null ? " held-out images" : " edge samples")),
-                    ModelArtifacts.Files3.of(out.toAbsolutePath().getParent(), base));
+        String base = out.getFileName().toString().replaceFirst("\\.onnx$", "");
+        Path dir = out.toAbsolutePath().getParent();
+        ModelManifest m = Files.exists(manifest) ? ModelArtifacts.readManifest(manifest) : null;
+        Evaluation report = Evaluation.run(out, FashionMnist.test(data).head(evalLimit), Normalization.FASHION_MNIST, null,
+                m == null ? 1f : m.getTemperature(), m == null ? -1 : m.getParameters());
+        report.write(dir, base, FashionMnist.CLASSES);
+        if (m != null) {
+            ModelArtifacts.writeManifest(m.toBuilder().putAllMetrics(report.metrics()).putMetrics("int8", 1)
+                    .setDataSnapshot(m.getDataSnapshot() + " | int8 calibrated on " + calibration.size()
+                            + (samples == null ? " held-out images" : " edge samples")), ModelArtifacts.Files3.of(dir, base));
         }
+        System.out.printf("int8 accuracy %.4f on %d test images; report %s%n", report.accuracy(), report.samples(),
+                dir.resolve(base + ".eval.md"));
         System.out.println("wrote " + out);
         return 0;
     }

@@ -3,6 +3,7 @@ package io.tandem.distill.kd;
 import io.tandem.distill.calib.TemperatureScaling;
 import io.tandem.distill.data.ImageSet;
 import io.tandem.distill.data.Normalization;
+import io.tandem.distill.eval.Evaluation;
 import io.tandem.distill.eval.Metrics;
 import io.tandem.distill.eval.OnnxClassifier;
 import io.tandem.distill.manifest.ModelArtifacts;
@@ -119,7 +120,23 @@ public final class StudentDistiller {
         m.putMetrics("teacher_eval_accuracy", Metrics.accuracy(evalTeacherLogits, r.eval().labels(), classes));
         m.putMetrics("teacher_agreement", agreement(studentLogits, evalTeacherLogits, classes));
         m.putMetrics("eval_samples", r.eval().size());
-        return ModelArtifacts.write(student, m, r.outDir(), r.name());
+        ModelManifest written = ModelArtifacts.write(student, m, r.outDir(), r.name());
+        return evaluate(written, r);
+    }
+
+    /** Writes the evaluation report beside the artifact and copies its figures into the manifest. */
+    private ModelManifest evaluate(ModelManifest manifest, Request r) {
+        ModelArtifacts.Files3 files = ModelArtifacts.Files3.of(r.outDir(), r.name());
+        Path teacherOnnx = r.teacher() instanceof Teacher.Onnx onnx ? onnx.file() : null;
+        Evaluation e = Evaluation.run(files.onnx(), r.eval(), r.normalization(), teacherOnnx, manifest.getTemperature(),
+                manifest.getParameters());
+        e.write(r.outDir(), r.name(), manifest.getClassLabelsList());
+        ModelManifest.Builder withReport = manifest.toBuilder().putAllMetrics(e.metrics());
+        if (teacherOnnx == null) {
+            // The DJL teacher's agreement was measured above; the report has none to replace it.
+            withReport.putMetrics("teacher_agreement", manifest.getMetricsOrThrow("teacher_agreement"));
+        }
+        return ModelArtifacts.writeManifest(withReport, files);
     }
 
     private static List<String> classLabels(int classes) {
