@@ -34,7 +34,7 @@ import picocli.CommandLine.Option;
 @Command(name = "distill", mixinStandardHelpOptions = true, version = "tandem-distill 0.1",
         description = "Train teachers, distil students and export them to ONNX.",
         subcommands = {DistillCli.TrainTeacher.class, DistillCli.Distill.class, DistillCli.Export.class,
-            QuantizeCommand.class, EvalCommand.class, BenchCommand.class})
+            QuantizeCommand.class, EvalCommand.class, BenchCommand.class, SpeedCommand.class})
 public final class DistillCli {
 
     /** Runs the CLI and exits with its status. */
