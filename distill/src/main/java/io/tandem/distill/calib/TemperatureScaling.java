@@ -52,15 +52,7 @@ public final class TemperatureScaling {
         double total = 0;
         for (int i = 0; i < labels.length; i++) {
             int o = i * classes;
-            double max = Double.NEGATIVE_INFINITY;
-            for (int c = 0; c < classes; c++) {
-                max = Math.max(max, logits[o + c] / t);
-            }
-            double sum = 0;
-            for (int c = 0; c < classes; c++) {
-                sum += Math.exp(logits[o + c] / t - max);
-            }
-            total += Math.log(sum) + max - logits[o + labels[i]] / t;
+            total += logSumExp(logits, o, classes, t) - logits[o + labels[i]] / t;
         }
         return total / labels.length;
     }
@@ -69,19 +61,25 @@ public final class TemperatureScaling {
     public static float[] probabilities(float[] logits, int classes, double t) {
         float[] p = new float[logits.length];
         for (int o = 0; o < logits.length; o += classes) {
-            double max = Double.NEGATIVE_INFINITY;
+            double lse = logSumExp(logits, o, classes, t);
             for (int c = 0; c < classes; c++) {
-                max = Math.max(max, logits[o + c] / t);
-            }
-            double sum = 0;
-            for (int c = 0; c < classes; c++) {
-                sum += Math.exp(logits[o + c] / t - max);
-            }
-            for (int c = 0; c < classes; c++) {
-                p[o + c] = (float) (Math.exp(logits[o + c] / t - max) / sum);
+                p[o + c] = (float) Math.exp(logits[o + c] / t - lse);
             }
         }
         return p;
+    }
+
+    /** {@code log(sum(exp(logits[o + c] / t)))} over one row, computed without overflow. */
+    private static double logSumExp(float[] logits, int o, int classes, double t) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (int c = 0; c < classes; c++) {
+            max = Math.max(max, logits[o + c] / t);
+        }
+        double sum = 0;
+        for (int c = 0; c < classes; c++) {
+            sum += Math.exp(logits[o + c] / t - max);
+        }
+        return max + Math.log(sum);
     }
 
     /**

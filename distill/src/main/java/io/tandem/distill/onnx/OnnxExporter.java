@@ -1,5 +1,11 @@
 package io.tandem.distill.onnx;
 
+import static io.tandem.distill.onnx.OnnxGraphs.floatAttr;
+import static io.tandem.distill.onnx.OnnxGraphs.floatTensor;
+import static io.tandem.distill.onnx.OnnxGraphs.intAttr;
+import static io.tandem.distill.onnx.OnnxGraphs.ints;
+import static io.tandem.distill.onnx.OnnxGraphs.node;
+
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import io.tandem.distill.onnx.proto.GraphProto;
@@ -19,11 +25,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
-import static io.tandem.distill.onnx.OnnxGraphs.floatAttr;
-import static io.tandem.distill.onnx.OnnxGraphs.floatTensor;
-import static io.tandem.distill.onnx.OnnxGraphs.intAttr;
-import static io.tandem.distill.onnx.OnnxGraphs.ints;
-import static io.tandem.distill.onnx.OnnxGraphs.node;
 
 /**
  * Writes a trained zoo model as an ONNX file that ONNX Runtime loads: one input {@code input}

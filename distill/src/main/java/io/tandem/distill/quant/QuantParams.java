@@ -33,7 +33,7 @@ public record QuantParams(float scale, int zeroPoint, int qmin, int qmax) {
         double scale = (hi - lo) / (type.qmax() - type.qmin());
         if (scale == 0) {
             // A tensor that is always 0: any positive scale represents it exactly.
-            return new QuantParams(1f, type == QuantType.UINT8 ? 0 : 0, type.qmin(), type.qmax());
+            return new QuantParams(1f, Math.max(type.qmin(), 0), type.qmin(), type.qmax());
         }
         long zp = Math.round(type.qmin() - lo / scale);
         zp = Math.max(type.qmin(), Math.min(type.qmax(), zp));
