@@ -101,12 +101,19 @@ class DistillPipelineTest {
     @Test
     void onlineKdFromADjlTeacherAndUnlabelledKd() {
         ModelManifest online = distil(new Teacher.Djl(ModelZoo.TEACHER_CNN, teacherParams), train,
-                new TrainConfig(1, 64, 2e-3f, 7, 4f, 0.7f, "sgd"), "online");
-        assertTrue(online.getMetricsOrThrow("eval_accuracy") > 0.5, online.getMetricsMap().toString());
+                new TrainConfig(2, 64, 2e-3f, 7, 4f, 0.7f), "online");
+        System.out.printf("online KD (Adam) accuracy %.4f%n", online.getMetricsOrThrow("eval_accuracy"));
+        assertTrue(online.getMetricsOrThrow("eval_accuracy") > 0.55, online.getMetricsMap().toString());
+        ModelManifest sgd = distil(new Teacher.Djl(ModelZoo.TEACHER_CNN, teacherParams), train,
+                new TrainConfig(1, 64, 0.02f, 7, 4f, 0.7f, "sgd"), "online-sgd");
+        System.out.printf("online KD (SGD) accuracy %.4f%n", sgd.getMetricsOrThrow("eval_accuracy"));
+        assertTrue(sgd.getMetricsOrThrow("eval_accuracy") > 0.25, "SGD learns beyond chance (0.1): "
+                + sgd.getMetricsMap());
 
         ImageSet unlabelled = new ImageSet(train.pixels(), new int[0], 28, 28);
         ModelManifest soft = distil(new Teacher.Onnx(teacherOnnx), unlabelled, new TrainConfig(2, 64, 2e-3f, 7, 4f, 1f),
                 "unlabelled");
+        System.out.printf("unlabelled KD teacher agreement %.4f%n", soft.getMetricsOrThrow("teacher_agreement"));
         assertTrue(soft.getMetricsOrThrow("teacher_agreement") > 0.6, soft.getMetricsMap().toString());
         assertThrows(IllegalArgumentException.class, () -> distil(new Teacher.Onnx(teacherOnnx), unlabelled,
                 new TrainConfig(1, 64, 2e-3f, 7, 4f, 0.5f), "mixed"), "unlabelled data needs alpha 1");
