@@ -118,11 +118,11 @@ public interface TandemConfig {
         float learningRate();
 
         /** Distillation temperature. */
-        @WithDefault("4")
+        @WithDefault("2")
         float temperature();
 
         /** Weight of the distillation term. */
-        @WithDefault("0.7")
+        @WithDefault("0.5")
         float alpha();
 
         /** Seed. */

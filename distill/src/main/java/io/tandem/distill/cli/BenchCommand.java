@@ -60,6 +60,12 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--seeds", description = "Seeds per student recipe (default: ${DEFAULT-VALUE})")
     int seeds = 3;
 
+    @Option(names = "--kd-temperature", description = "Distillation temperature (default: ${DEFAULT-VALUE})")
+    float kdTemperature = 2f;
+
+    @Option(names = "--kd-alpha", description = "Weight of the distillation term (default: ${DEFAULT-VALUE})")
+    float kdAlpha = 0.5f;
+
     @Option(names = "--teacher", description = "Use this teacher ONNX instead of training one")
     Path teacherOnnx;
 
@@ -79,6 +85,8 @@ final class BenchCommand implements Callable<Integer> {
         Normalization norm = Normalization.FASHION_MNIST;
         results.put("machine", machine());
         results.put("train_images", train.size());
+        results.put("kd_temperature", kdTemperature);
+        results.put("kd_alpha", kdAlpha);
         results.put("test_images", test.size());
 
         Architecture teacherArch = ModelZoo.get(ModelZoo.TEACHER_CNN);
@@ -110,7 +118,7 @@ final class BenchCommand implements Callable<Integer> {
         for (int seed = 1; seed <= seeds; seed++) {
             long start = System.nanoTime();
             Path kdFile = out.resolve("student-tiny-kd-s" + seed + ".onnx");
-            kd.add(trainAndScore(tiny, train, teacherLogits, new TrainConfig(studentEpochs, 64, 2e-3f, seed, 4f, 0.7f),
+            kd.add(trainAndScore(tiny, train, teacherLogits, new TrainConfig(studentEpochs, 64, 2e-3f, seed, kdTemperature, kdAlpha),
                     kdFile, test));
             kdSeconds += (System.nanoTime() - start) / 1e9;
             plain.add(trainAndScore(tiny, train, new float[0], TrainConfig.supervised(studentEpochs, 64, 2e-3f, seed),

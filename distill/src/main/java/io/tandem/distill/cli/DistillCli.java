@@ -169,10 +169,10 @@ public final class DistillCli {
         String student = ModelZoo.STUDENT_TINY;
 
         @Option(names = "--temperature", description = "Distillation temperature (default: ${DEFAULT-VALUE})")
-        float temperature = 4f;
+        float temperature = 2f;
 
         @Option(names = "--alpha", description = "Weight of the distillation term (default: ${DEFAULT-VALUE})")
-        float alpha = 0.7f;
+        float alpha = 0.5f;
 
         @Option(names = "--samples", description = "Labelled edge samples (a sample-store file)")
         Path samples;
