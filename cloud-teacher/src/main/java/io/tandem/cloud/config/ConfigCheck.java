@@ -1,0 +1,69 @@
+package io.tandem.cloud.config;
+
+import io.quarkus.runtime.StartupEvent;
+import io.tandem.distill.train.TrainConfig;
+import io.tandem.proto.Topics;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.inject.spi.ObserverMethod;
+import jakarta.annotation.Priority;
+import jakarta.inject.Inject;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Refuses to start with a configuration value out of range, naming the key, rather than failing later in
+ * the middle of a retrain or a rollout.
+ */
+@ApplicationScoped
+public class ConfigCheck {
+
+    @Inject
+    TandemConfig config;
+
+    void check(@Observes @Priority(ObserverMethod.DEFAULT_PRIORITY - 100) StartupEvent event) {
+        List<String> problems = problems(config);
+        if (!problems.isEmpty()) {
+            throw new IllegalArgumentException("bad configuration: " + String.join("; ", problems));
+        }
+    }
+
+    /** Every out-of-range value, each as "key: reason". */
+    static List<String> problems(TandemConfig c) {
+        List<String> out = new ArrayList<>();
+        TandemConfig.Retrain r = c.retrain();
+        if (r.threshold() < 1 || r.threshold() > 1_000_000) {
+            out.add("tandem.retrain.threshold must be in 1..1000000, got " + r.threshold());
+        }
+        if (r.maxRounds() < 0) {
+            out.add("tandem.retrain.max-rounds must be >= 0 (0 = no limit), got " + r.maxRounds());
+        }
+        if (r.baseLimit() < 1) {
+            out.add("tandem.retrain.base-limit must be >= 1, got " + r.baseLimit());
+        }
+        if (r.evalLimit() < 1) {
+            out.add("tandem.retrain.eval-limit must be >= 1, got " + r.evalLimit());
+        }
+        try {
+            new TrainConfig(r.epochs(), r.batchSize(), r.learningRate(), r.seed(), r.temperature(), r.alpha());
+        } catch (IllegalArgumentException e) {
+            out.add("tandem.retrain.*: " + e.getMessage());
+        }
+        float threshold = c.rollout().confidenceThreshold();
+        if (!(threshold >= 0 && threshold <= 1)) {
+            out.add("tandem.rollout.confidence-threshold must be in [0, 1], got " + threshold);
+        }
+        try {
+            Topics.requireId("tandem.rollout.fleet", c.rollout().fleet());
+        } catch (IllegalArgumentException e) {
+            out.add(e.getMessage());
+        }
+        if (c.teacher().threads() < 1) {
+            out.add("tandem.teacher.threads must be >= 1, got " + c.teacher().threads());
+        }
+        if (!c.publicUrl().startsWith("http://") && !c.publicUrl().startsWith("https://")) {
+            out.add("tandem.public-url must be an http(s) URL devices can reach, got " + c.publicUrl());
+        }
+        return out;
+    }
+}
