@@ -89,6 +89,7 @@ public final class EdgeAgent implements Runnable {
     private MqttLink link;
     private ModelUpdater updater;
     private SequenceCounter sequence;
+    private ConfidenceGate gate;
     private ResultBatch.Builder batch;
     private long batchSequence;
 
@@ -177,7 +178,6 @@ public final class EdgeAgent implements Runnable {
                 predicted = c;
             }
         }
-        ConfidenceGate gate = new ConfidenceGate(active.command().getConfidenceThreshold());
         Optional<GateReason> reason = gate.check(probabilities);
         long seq = sequence.next();
         long now = System.currentTimeMillis();
@@ -236,6 +236,9 @@ public final class EdgeAgent implements Runnable {
         log("deploying " + command.getModelVersion() + " (rollout " + command.getRolloutId() + ") from "
                 + command.getArtifactUrl());
         DeployAck ack = updater.apply(command).setDeviceId(deviceId).setFleet(fleet).build();
+        if (ack.getStatus() == DeployAck.Status.ACTIVE) {
+            gate = new ConfidenceGate(command.getConfidenceThreshold());
+        }
         log("deploy " + command.getModelVersion() + ": " + ack.getStatus() + " " + ack.getDetail());
         link.publish(Topics.mqtt(fleet, deviceId, DeviceStream.ACKS), Codecs.DEPLOY_ACK.encode(ack), false, ok -> { });
     }

@@ -56,13 +56,11 @@ public record Evaluation(Path model, int samples, double accuracy, double[] perC
         double agreement = Double.NaN;
         if (teacher != null) {
             try (OnnxClassifier t = OnnxClassifier.open(teacher, 1)) {
-                int[] a = Metrics.predictions(logits, classes);
-                int[] b = Metrics.predictions(t.logits(test, normalization), t.classes());
-                int same = 0;
-                for (int i = 0; i < a.length; i++) {
-                    same += a[i] == b[i] ? 1 : 0;
+                if (t.classes() != classes) {
+                    throw new IllegalArgumentException("teacher " + teacher + " has " + t.classes() + " classes, model "
+                            + model + " has " + classes);
                 }
-                agreement = same / (double) a.length;
+                agreement = Metrics.agreement(logits, t.logits(test, normalization), classes);
             }
         }
         int[][] confusion = new int[classes][classes];

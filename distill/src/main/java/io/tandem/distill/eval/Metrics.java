@@ -39,4 +39,17 @@ public final class Metrics {
         }
         return correct / (double) labels.length;
     }
+
+    /** Share of rows where two sets of {@code [n * classes]} logits pick the same class; 0 for none. */
+    public static double agreement(float[] a, float[] b, int classes) {
+        int[] pa = predictions(a, classes);
+        int[] pb = predictions(b, classes);
+        int same = 0;
+        for (int i = 0; i < pa.length; i++) {
+            if (pa[i] == pb[i]) {
+                same++;
+            }
+        }
+        return pa.length == 0 ? 0 : same / (double) pa.length;
+    }
 }

@@ -118,7 +118,7 @@ public final class StudentDistiller {
                 ECE_BINS));
         m.putMetrics("eval_accuracy", Metrics.accuracy(studentLogits, r.eval().labels(), classes));
         m.putMetrics("teacher_eval_accuracy", Metrics.accuracy(evalTeacherLogits, r.eval().labels(), classes));
-        m.putMetrics("teacher_agreement", agreement(studentLogits, evalTeacherLogits, classes));
+        m.putMetrics("teacher_agreement", Metrics.agreement(studentLogits, evalTeacherLogits, classes));
         m.putMetrics("eval_samples", r.eval().size());
         ModelManifest written = ModelArtifacts.write(student, m, r.outDir(), r.name());
         return evaluate(written, r);
@@ -144,18 +144,6 @@ public final class StudentDistiller {
             return io.tandem.distill.data.FashionMnist.CLASSES;
         }
         return java.util.stream.IntStream.range(0, classes).mapToObj(Integer::toString).toList();
-    }
-
-    static double agreement(float[] a, float[] b, int classes) {
-        int[] pa = Metrics.predictions(a, classes);
-        int[] pb = Metrics.predictions(b, classes);
-        int same = 0;
-        for (int i = 0; i < pa.length; i++) {
-            if (pa[i] == pb[i]) {
-                same++;
-            }
-        }
-        return pa.length == 0 ? 0 : same / (double) pa.length;
     }
 
     private static float[] concat(float[] a, float[] b) {

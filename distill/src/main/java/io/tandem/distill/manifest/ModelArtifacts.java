@@ -4,16 +4,13 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
 import io.tandem.distill.onnx.OnnxExporter;
 import io.tandem.distill.train.TrainedModel;
+import io.tandem.proto.ArtifactDigest;
 import io.tandem.proto.Codecs;
 import io.tandem.proto.v1.ModelManifest;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.Map;
 
 /**
@@ -74,20 +71,8 @@ public final class ModelArtifacts {
         }
     }
 
-    /** Hex sha256 of a file. */
+    /** Hex sha256 of a file, as manifests and deploy commands name it. */
     public static String sha256(Path file) {
-        try (InputStream in = Files.newInputStream(file)) {
-            MessageDigest digest = MessageDigest.getInstance("SHA-256");
-            byte[] buf = new byte[1 << 16];
-            int n;
-            while ((n = in.read(buf)) > 0) {
-                digest.update(buf, 0, n);
-            }
-            return HexFormat.of().formatHex(digest.digest());
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot hash " + file, e);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
-        }
+        return ArtifactDigest.sha256(file);
     }
 }

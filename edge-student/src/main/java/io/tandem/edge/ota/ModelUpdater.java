@@ -2,6 +2,7 @@ package io.tandem.edge.ota;
 
 import io.tandem.edge.inference.ModelLoadException;
 import io.tandem.edge.inference.StudentModel;
+import io.tandem.proto.ArtifactDigest;
 import io.tandem.proto.Codecs;
 import io.tandem.proto.v1.DeployAck;
 import io.tandem.proto.v1.DeployCommand;
@@ -17,9 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
-import java.util.HexFormat;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -93,7 +92,7 @@ public final class ModelUpdater implements AutoCloseable {
     }
 
     private void download(DeployCommand command, Path target) throws IOException {
-        if (Files.isRegularFile(target) && sha256(target).equals(command.getSha256())) {
+        if (Files.isRegularFile(target) && ArtifactDigest.sha256(target).equals(command.getSha256())) {
             return;
         }
         Path part = modelsDir.resolve(target.getFileName() + ".part");
@@ -110,7 +109,7 @@ public final class ModelUpdater implements AutoCloseable {
             response.body().close();
             throw new IOException("GET " + command.getArtifactUrl() + " answered " + response.statusCode());
         }
-        MessageDigest digest = newSha256();
+        MessageDigest digest = ArtifactDigest.newSha256();
         long size = 0;
         try (InputStream in = response.body(); OutputStream out = Files.newOutputStream(part)) {
             byte[] buf = new byte[1 << 16];
@@ -128,33 +127,13 @@ public final class ModelUpdater implements AutoCloseable {
             Files.deleteIfExists(part);
             throw e;
         }
-        String actual = HexFormat.of().formatHex(digest.digest());
+        String actual = ArtifactDigest.hex(digest);
         if (size != command.getSizeBytes() || !actual.equals(command.getSha256())) {
             Files.deleteIfExists(part);
             throw new VerificationException("artifact has " + size + " bytes and sha256 " + actual + ", deploy command says "
                     + command.getSizeBytes() + " bytes and " + command.getSha256());
         }
         Files.move(part, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    }
-
-    static String sha256(Path file) throws IOException {
-        MessageDigest digest = newSha256();
-        try (InputStream in = Files.newInputStream(file)) {
-            byte[] buf = new byte[1 << 16];
-            int n;
-            while ((n = in.read(buf)) > 0) {
-                digest.update(buf, 0, n);
-            }
-        }
-        return HexFormat.of().formatHex(digest.digest());
-    }
-
-    private static MessageDigest newSha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     /** An artifact whose size or hash is not what the deploy command announced. */
