@@ -70,7 +70,7 @@ public final class TemperatureScaling {
     }
 
     /** {@code log(sum(exp(logits[o + c] / t)))} over one row, computed without overflow. */
-    private static double logSumExp(float[] logits, int o, int classes, double t) {
+    public static double logSumExp(float[] logits, int o, int classes, double t) {
         double max = Double.NEGATIVE_INFINITY;
         for (int c = 0; c < classes; c++) {
             max = Math.max(max, logits[o + c] / t);

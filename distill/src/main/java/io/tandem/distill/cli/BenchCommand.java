@@ -61,10 +61,10 @@ final class BenchCommand implements Callable<Integer> {
     int seeds = 3;
 
     @Option(names = "--kd-temperature", description = "Distillation temperature (default: ${DEFAULT-VALUE})")
-    float kdTemperature = 2f;
+    float kdTemperature = TrainConfig.DEFAULT_TEMPERATURE;
 
     @Option(names = "--kd-alpha", description = "Weight of the distillation term (default: ${DEFAULT-VALUE})")
-    float kdAlpha = 0.5f;
+    float kdAlpha = TrainConfig.DEFAULT_ALPHA;
 
     @Option(names = "--teacher", description = "Use this teacher ONNX instead of training one")
     Path teacherOnnx;

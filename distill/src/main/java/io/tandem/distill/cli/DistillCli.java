@@ -169,10 +169,10 @@ public final class DistillCli {
         String student = ModelZoo.STUDENT_TINY;
 
         @Option(names = "--temperature", description = "Distillation temperature (default: ${DEFAULT-VALUE})")
-        float temperature = 2f;
+        float temperature = TrainConfig.DEFAULT_TEMPERATURE;
 
         @Option(names = "--alpha", description = "Weight of the distillation term (default: ${DEFAULT-VALUE})")
-        float alpha = 0.5f;
+        float alpha = TrainConfig.DEFAULT_ALPHA;
 
         @Option(names = "--samples", description = "Labelled edge samples (a sample-store file)")
         Path samples;

@@ -4,6 +4,7 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.GradientCollector;
@@ -16,8 +17,8 @@ import io.tandem.distill.kd.DistillationLoss;
 import io.tandem.distill.kd.SoftTargets;
 import io.tandem.distill.zoo.Architecture;
 import java.io.PrintStream;
-import java.nio.FloatBuffer;
-import java.util.Arrays;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.Random;
 
 /**
@@ -93,8 +94,8 @@ public final class ClassifierTrainer {
         }
         Engine.getInstance().setRandomSeed((int) config.seed());
         TrainedModel model = TrainedModel.uninitialised(architecture);
-        DefaultTrainingConfig djlConfig = new DefaultTrainingConfig(
-                new DistillationLoss(config.temperature(), config.alpha()))
+        DistillationLoss lossFunction = new DistillationLoss(config.temperature(), config.alpha());
+        DefaultTrainingConfig djlConfig = new DefaultTrainingConfig(lossFunction)
                 .optOptimizer("sgd".equals(config.optimizer())
                         ? Optimizer.sgd().setLearningRateTracker(Tracker.fixed(config.learningRate())).optMomentum(0.9f)
                                 .optClipGrad(GRADIENT_CLIP).build()
@@ -102,9 +103,12 @@ public final class ClassifierTrainer {
                                 .optClipGrad(GRADIENT_CLIP).build());
         int pixels = data.imageSize();
         int batchSize = Math.min(config.batchSize(), n);
-        float[] x = new float[batchSize * pixels];
-        float[] oneHot = new float[batchSize * classes];
-        float[] soft = new float[batchSize * classes];
+        Shape inputShape = architecture.batchShape(batchSize);
+        Shape targetShape = new Shape(batchSize, classes);
+        StepBuffer input = new StepBuffer(batchSize * pixels);
+        StepBuffer hard = new StepBuffer(batchSize * classes);
+        StepBuffer soft = new StepBuffer(batchSize * classes);
+        int[] batchLabels = new int[batchSize];
         int[] order = new int[n];
         for (int i = 0; i < n; i++) {
             order[i] = i;
@@ -112,7 +116,7 @@ public final class ClassifierTrainer {
         Random random = new Random(config.seed());
         String mode = config.distills() ? "kd " + architecture.name() : "train " + architecture.name();
         try (Trainer trainer = new Trainer(model.djlModel(), djlConfig)) {
-            trainer.initialize(architecture.batchShape(batchSize));
+            trainer.initialize(inputShape);
             for (int epoch = 1; epoch <= config.epochs(); epoch++) {
                 shuffle(order, random);
                 Progress progress = new Progress(progressOut,
@@ -121,24 +125,25 @@ public final class ClassifierTrainer {
                 int steps = 0;
                 // Drop the last partial batch, as PyTorch's drop_last does, so every step has one shape.
                 for (int start = 0; start + batchSize <= n; start += batchSize) {
-                    Arrays.fill(oneHot, 0f);
                     for (int j = 0; j < batchSize; j++) {
                         int idx = order[start + j];
-                        normalization.apply(data.pixels(), idx * pixels, pixels, x, j * pixels);
-                        oneHot[j * classes + labels[idx]] = 1f;
+                        normalization.apply(data.pixels(), idx * pixels, pixels, input.values, j * pixels);
+                        batchLabels[j] = labels[idx];
                     }
                     if (config.distills()) {
-                        targets.fill(order, start, batchSize, soft);
+                        targets.fill(order, start, batchSize, soft.values);
                     }
+                    lossFunction.prepare(batchLabels, soft.values, batchSize, classes, hard.values, soft.values);
                     try (NDManager step = trainer.getManager().newSubManager()) {
-                        NDArray input = step.create(FloatBuffer.wrap(x), architecture.batchShape(batchSize));
-                        NDList lossTargets = new NDList(step.create(FloatBuffer.wrap(oneHot),
-                                new Shape(batchSize, classes)));
-                        if (config.distills()) {
-                            lossTargets.add(step.create(FloatBuffer.wrap(soft), new Shape(batchSize, classes)));
+                        NDList lossTargets = new NDList(2);
+                        if (lossFunction.usesLabels()) {
+                            lossTargets.add(hard.upload(step, targetShape));
+                        }
+                        if (lossFunction.usesTeacher()) {
+                            lossTargets.add(soft.upload(step, targetShape));
                         }
                         try (GradientCollector collector = trainer.newGradientCollector()) {
-                            NDList predictions = trainer.forward(new NDList(input));
+                            NDList predictions = trainer.forward(new NDList(input.upload(step, inputShape)));
                             NDArray loss = trainer.getLoss().evaluate(lossTargets, predictions);
                             float value = loss.getFloat();
                             if (!Float.isFinite(value)) {
@@ -161,6 +166,27 @@ public final class ClassifierTrainer {
             throw e;
         }
         return model;
+    }
+
+    /**
+     * One step's input or target values, with a native-order direct buffer reused every step: libtorch
+     * wraps the buffer without copying it, so no step allocates native memory for its data. The array made
+     * from it must be closed before the next upload, which the per-step sub-manager guarantees.
+     */
+    private static final class StepBuffer {
+        final float[] values;
+        private final ByteBuffer direct;
+
+        StepBuffer(int size) {
+            values = new float[size];
+            direct = ByteBuffer.allocateDirect(size * Float.BYTES).order(ByteOrder.nativeOrder());
+        }
+
+        NDArray upload(NDManager manager, Shape shape) {
+            direct.clear();
+            direct.asFloatBuffer().put(values);
+            return manager.create(direct, shape, DataType.FLOAT32);
+        }
     }
 
     private static void shuffle(int[] order, Random random) {

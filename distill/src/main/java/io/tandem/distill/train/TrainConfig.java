@@ -14,6 +14,12 @@ package io.tandem.distill.train;
 public record TrainConfig(int epochs, int batchSize, float learningRate, long seed, float temperature, float alpha,
         String optimizer) {
 
+    /** The distillation temperature used unless configured: best of a sweep on Fashion-MNIST (bench/RESULTS.md). */
+    public static final float DEFAULT_TEMPERATURE = 2f;
+
+    /** The weight of the distillation term used unless configured. */
+    public static final float DEFAULT_ALPHA = 0.5f;
+
     /** A configuration with the Adam optimizer. */
     public TrainConfig(int epochs, int batchSize, float learningRate, long seed, float temperature, float alpha) {
         this(epochs, batchSize, learningRate, seed, temperature, alpha, "adam");
