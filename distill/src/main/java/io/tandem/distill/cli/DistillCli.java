@@ -73,6 +73,10 @@ public final class DistillCli {
         @Option(names = "--lr", description = "Adam learning rate (default: ${DEFAULT-VALUE})")
         float lr = 1e-3f;
 
+        @Option(names = "--schedule", description = "Learning-rate schedule: fixed or cosine (decays to zero over "
+                + "the run) (default: ${DEFAULT-VALUE})")
+        String schedule = "fixed";
+
         @Option(names = "--seed", description = "Random seed (default: ${DEFAULT-VALUE})")
         long seed = 42;
 
@@ -121,7 +125,7 @@ public final class DistillCli {
             System.out.printf("training %s (%,d parameters, %,d MACs per inference) on %,d images%n", arch,
                     architecture.parameterCount(), architecture.macs(), train.size());
             try (TrainedModel model = new ClassifierTrainer(System.out).train(architecture, train, new float[0],
-                    Normalization.FASHION_MNIST, TrainConfig.supervised(data.epochs, data.batch, data.lr, data.seed))) {
+                    Normalization.FASHION_MNIST, TrainConfig.supervised(data.epochs, data.batch, data.lr, data.seed).withSchedule(data.schedule))) {
                 model.save(out);
                 double accuracy = Metrics.accuracy(model.logits(eval, Normalization.FASHION_MNIST), eval.labels(),
                         architecture.classes());
@@ -208,7 +212,8 @@ public final class DistillCli {
                             data.heldOut(),
                             data.eval(),
                             Normalization.FASHION_MNIST,
-                            new TrainConfig(data.epochs, data.batch, data.lr, data.seed, temperature, alpha, optimizer),
+                            new TrainConfig(data.epochs, data.batch, data.lr, data.seed, temperature, alpha, optimizer,
+                                    data.schedule),
                             ModelManifest.newBuilder().setModelId("student").setVersion(version)
                                     .setDataSnapshot("fashion-mnist/train[0:" + train.size() + "]"
                                             + (samples == null ? "" : " + " + samples.getFileName())),

@@ -59,6 +59,10 @@ final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--exclude", split = ",", description = "Node names kept in float, e.g. conv0,fc7")
     List<String> exclude = new ArrayList<>();
 
+    @Option(names = "--weight-only", split = ",", description = "Conv/Gemm nodes whose weights are stored as int8"
+            + " but computed in float, e.g. conv0")
+    List<String> weightOnly = new ArrayList<>();
+
     @Option(names = "--eval-limit", description = "Test images for the report (default: ${DEFAULT-VALUE})")
     int evalLimit = 10_000;
 
@@ -74,7 +78,7 @@ final class QuantizeCommand implements Callable<Integer> {
             default -> throw new IllegalArgumentException("--reduce-range must be auto, on or off, got " + reduceRange);
         };
         QuantConfig config = new QuantConfig(activations, reduce, method, percentile, new HashSet<>(exclude),
-                quantizeOutput);
+                quantizeOutput, new HashSet<>(weightOnly));
         ImageSet calibration;
         if (samples != null) {
             List<LabelledSample> stored = new ArrayList<>();
@@ -91,7 +95,7 @@ final class QuantizeCommand implements Callable<Integer> {
                 method, activations, reduce ? "7-bit" : "8-bit");
         ModelQuantizer.Result r = ModelQuantizer.quantize(model, calibration, Normalization.FASHION_MNIST, config, out);
         System.out.println("ONNX Runtime runs: " + r.optimizedOps());
-        if (r.integerKernels() == 0) {
+        if (r.integerKernels() == 0 && weightOnly.isEmpty()) {
             throw new IllegalStateException("ONNX Runtime runs no integer kernel for " + out + "; nothing was gained");
         }
         Path manifest = model.resolveSibling(model.getFileName().toString().replaceFirst("\\.onnx$", "") + ".manifest.pb");

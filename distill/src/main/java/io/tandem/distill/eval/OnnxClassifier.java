@@ -56,7 +56,7 @@ public final class OnnxClassifier implements AutoCloseable {
             options.setIntraOpNumThreads(intraOpThreads);
             options.setInterOpNumThreads(1);
             options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-            return new OnnxClassifier(OrtEnvironment.getEnvironment().createSession(file.toString(), options));
+            return new OnnxClassifier(OrtSessions.create(file, options));
         } catch (OrtException e) {
             throw new IllegalArgumentException("ONNX Runtime cannot load " + file + ": " + e.getMessage(), e);
         }

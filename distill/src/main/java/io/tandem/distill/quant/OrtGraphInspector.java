@@ -1,8 +1,8 @@
 package io.tandem.distill.quant;
 
-import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import io.tandem.distill.eval.OrtSessions;
 import io.tandem.distill.onnx.OnnxGraphs;
 import io.tandem.distill.onnx.proto.NodeProto;
 import java.io.IOException;
@@ -26,7 +26,7 @@ public final class OrtGraphInspector {
                 options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
                 options.setOptimizedModelFilePath(optimized.toString());
                 options.setIntraOpNumThreads(1);
-                try (OrtSession session = OrtEnvironment.getEnvironment().createSession(model.toString(), options)) {
+                try (OrtSession session = OrtSessions.create(model, options)) {
                     session.getInputNames();
                 }
             }

@@ -12,11 +12,13 @@ import io.tandem.distill.onnx.proto.ModelProto;
 import io.tandem.distill.onnx.proto.NodeProto;
 import io.tandem.distill.onnx.proto.StringStringEntryProto;
 import io.tandem.distill.onnx.proto.TensorProto;
+import io.tandem.proto.RuntimeHints;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * Post-training static quantisation to the ONNX QDQ format: int8 weights with one symmetric scale per
@@ -24,6 +26,11 @@ import java.util.Set;
  * input and weight scales. Float tensors stay in the graph; QuantizeLinear/DequantizeLinear pairs mark
  * where ONNX Runtime may run integer kernels (it fuses {@code DQ -> Conv -> Q} into QLinearConv, drops a
  * ReLU whose output is quantised from zero, and runs MaxPool and Flatten on int8 directly).
+ *
+ * <p>Pooling and Flatten run on int8 only when their input comes from an integer layer (through ReLU or
+ * other int8 pooling): after a layer kept in float they stay float, because ONNX Runtime's uint8 MaxPool in
+ * NCHW layout is many times slower than its float one. Weight-only layers keep float arithmetic with
+ * dequantised int8 weights and a float bias.
  */
 public final class QdqQuantizer {
 
@@ -38,6 +45,8 @@ public final class QdqQuantizer {
     private final Map<String, QuantParams> activationParams = new HashMap<>();
     private final Map<String, String> dequantized = new HashMap<>();
     private final Set<String> graphOutputs = new HashSet<>();
+    /** Tensors an integer kernel produces (directly, or through ReLU and int8 pooling). */
+    private final Set<String> integerChain = new HashSet<>();
     private GraphProto.Builder out;
 
     private QdqQuantizer(QuantConfig config, Map<String, Calibrator.Range> ranges) {
@@ -60,6 +69,14 @@ public final class QdqQuantizer {
                         + "node; nodes are " + known);
             }
         }
+        for (String weightOnly : config.weightOnlyNodes()) {
+            boolean weighted = in.getNodeList().stream()
+                    .anyMatch(n -> n.getName().equals(weightOnly) && WEIGHTED.contains(n.getOpType()));
+            if (!weighted) {
+                throw new IllegalArgumentException("cannot quantise only the weights of '" + weightOnly + "': the model"
+                        + " has no Conv or Gemm node of that name; nodes are " + known);
+            }
+        }
         in.getInitializerList().forEach(t -> initializers.put(t.getName(), t));
         in.getOutputList().forEach(o -> graphOutputs.add(o.getName()));
         out = in.toBuilder().clearNode().clearInitializer();
@@ -67,15 +84,23 @@ public final class QdqQuantizer {
         for (NodeProto node : in.getNodeList()) {
             String op = node.getOpType();
             boolean excluded = config.excludedNodes().contains(node.getName());
-            if (WEIGHTED.contains(op) && !excluded) {
+            boolean onInteger = node.getInputCount() > 0 && integerChain.contains(node.getInput(0));
+            if (WEIGHTED.contains(op) && config.weightOnlyNodes().contains(node.getName())) {
+                quantizeWeightsOnly(node, usedInitializers);
+            } else if (WEIGHTED.contains(op) && !excluded) {
                 quantizeWeighted(node);
-            } else if ((SCALE_PRESERVING.contains(op) || POOLING.contains(op)) && !excluded) {
+                integerChain.add(node.getOutput(0));
+            } else if ((SCALE_PRESERVING.contains(op) || POOLING.contains(op)) && !excluded && onInteger) {
                 String x = dq(node.getInput(0), params(node.getInput(0)));
                 if (SCALE_PRESERVING.contains(op)) {
                     activationParams.put(node.getOutput(0), params(node.getInput(0)));
                 }
                 out.addNode(node.toBuilder().setInput(0, x));
+                integerChain.add(node.getOutput(0));
             } else {
+                if ("Relu".equals(op) && onInteger) {
+                    integerChain.add(node.getOutput(0));
+                }
                 out.addNode(node);
                 node.getInputList().stream().filter(initializers::containsKey).forEach(usedInitializers::add);
             }
@@ -85,7 +110,14 @@ public final class QdqQuantizer {
         m.addMetadataProps(StringStringEntryProto.newBuilder().setKey("tandem.quantization")
                 .setValue("qdq int8 weights per-channel" + (config.reduceRange() ? " (7-bit)" : "") + ", "
                         + config.activations().name().toLowerCase() + " activations, " + config.calibration()
-                        .name().toLowerCase()));
+                        .name().toLowerCase() + (config.weightOnlyNodes().isEmpty() ? ""
+                                : ", weight-only " + String.join(",", new TreeSet<>(config.weightOnlyNodes())))));
+        if (integerChain.isEmpty() && !config.weightOnlyNodes().isEmpty()) {
+            // No integer kernel to fuse: let ONNX Runtime fold the int8 weights to float once, at load, so
+            // that its float kernels get constant (pre-packed) weights, as for the float model.
+            m.addMetadataProps(StringStringEntryProto.newBuilder()
+                    .setKey(RuntimeHints.SESSION_CONFIG_PREFIX + "session.disable_quant_qdq").setValue("1"));
+        }
         return m.build();
     }
 
@@ -93,36 +125,8 @@ public final class QdqQuantizer {
         String x = node.getInput(0);
         QuantParams xp = params(x);
         String xdq = dq(x, xp);
-        TensorProto w = initializer(node, 1);
-        float[] weights = OnnxGraphs.floats(w);
-        int channels = (int) w.getDims(0);
-        if ("Gemm".equals(node.getOpType()) && OnnxGraphs.intAttr(node, "transB", 0) != 1) {
-            throw new IllegalArgumentException("Gemm " + node.getName() + " must have transB=1 ([out, in] weights)");
-        }
-        int perChannel = weights.length / channels;
-        int[] q = new int[weights.length];
-        float[] scales = new float[channels];
-        int[] zeros = new int[channels];
-        for (int c = 0; c < channels; c++) {
-            float absMax = 0;
-            for (int j = 0; j < perChannel; j++) {
-                absMax = Math.max(absMax, Math.abs(weights[c * perChannel + j]));
-            }
-            QuantParams wp = QuantParams.symmetric(absMax, config.weightBound());
-            scales[c] = wp.scale();
-            for (int j = 0; j < perChannel; j++) {
-                q[c * perChannel + j] = wp.quantize(weights[c * perChannel + j]);
-            }
-        }
-        long[] dims = w.getDimsList().stream().mapToLong(Long::longValue).toArray();
-        String wName = w.getName();
-        out.addInitializer(byteTensor(wName + "_q", TensorProto.DataType.INT8_VALUE, q, dims));
-        out.addInitializer(floatTensor(wName + "_s", scales, channels));
-        out.addInitializer(byteTensor(wName + "_z", TensorProto.DataType.INT8_VALUE, zeros, channels));
-        out.addNode(node("DequantizeLinear", "",
-                List.of(wName + "_q", wName + "_s", wName + "_z"), wName + "_dq")
-                .addAttribute(intAttr("axis", 0)));
-
+        float[] scales = quantizeWeights(node);
+        String wName = node.getInput(1);
         NodeProto.Builder quantized = node.toBuilder().setInput(0, xdq).setInput(1, wName + "_dq");
         if (node.getInputCount() > 2) {
             TensorProto b = initializer(node, 2);
@@ -152,6 +156,53 @@ public final class QdqQuantizer {
         } else {
             out.addNode(quantized);
         }
+    }
+
+    /** Float arithmetic on int8 weights: only the weight initializer is quantised and dequantised. */
+    private void quantizeWeightsOnly(NodeProto node, Set<String> usedInitializers) {
+        quantizeWeights(node);
+        String wName = node.getInput(1);
+        if (node.getInputCount() > 2) {
+            usedInitializers.add(initializer(node, 2).getName());
+        }
+        out.addNode(node.toBuilder().setInput(1, wName + "_dq"));
+    }
+
+    /**
+     * Writes a node's weights as int8 with one symmetric scale per output channel, and their
+     * DequantizeLinear, whose output is {@code <weights>_dq}; returns the scales.
+     */
+    private float[] quantizeWeights(NodeProto node) {
+        TensorProto w = initializer(node, 1);
+        float[] weights = OnnxGraphs.floats(w);
+        int channels = (int) w.getDims(0);
+        if ("Gemm".equals(node.getOpType()) && OnnxGraphs.intAttr(node, "transB", 0) != 1) {
+            throw new IllegalArgumentException("Gemm " + node.getName() + " must have transB=1 ([out, in] weights)");
+        }
+        int perChannel = weights.length / channels;
+        int[] q = new int[weights.length];
+        float[] scales = new float[channels];
+        int[] zeros = new int[channels];
+        for (int c = 0; c < channels; c++) {
+            float absMax = 0;
+            for (int j = 0; j < perChannel; j++) {
+                absMax = Math.max(absMax, Math.abs(weights[c * perChannel + j]));
+            }
+            QuantParams wp = QuantParams.symmetric(absMax, config.weightBound());
+            scales[c] = wp.scale();
+            for (int j = 0; j < perChannel; j++) {
+                q[c * perChannel + j] = wp.quantize(weights[c * perChannel + j]);
+            }
+        }
+        long[] dims = w.getDimsList().stream().mapToLong(Long::longValue).toArray();
+        String wName = w.getName();
+        out.addInitializer(byteTensor(wName + "_q", TensorProto.DataType.INT8_VALUE, q, dims));
+        out.addInitializer(floatTensor(wName + "_s", scales, channels));
+        out.addInitializer(byteTensor(wName + "_z", TensorProto.DataType.INT8_VALUE, zeros, channels));
+        out.addNode(node("DequantizeLinear", "",
+                List.of(wName + "_q", wName + "_s", wName + "_z"), wName + "_dq")
+                .addAttribute(intAttr("axis", 0)));
+        return scales;
     }
 
     private TensorProto initializer(NodeProto node, int index) {

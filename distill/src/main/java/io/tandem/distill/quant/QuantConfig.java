@@ -10,11 +10,14 @@ import java.util.Set;
  *     16-bit intermediate sums overflow with full-range weights
  * @param calibration how activation ranges are chosen
  * @param percentile the upper percentile for {@link Calibration#PERCENTILE}, e.g. 99.99
- * @param excludedNodes names of Conv/Gemm nodes kept in float (per-layer opt-out)
+ * @param excludedNodes names of nodes kept in float (per-layer opt-out)
  * @param quantizeOutput also quantise the last layer's output (off keeps float logits)
+ * @param weightOnlyNodes names of Conv/Gemm nodes whose weights are stored as int8 and dequantised for a float
+ *     kernel: the file shrinks as with full quantisation, the arithmetic stays float (for CPUs where ONNX
+ *     Runtime's float kernel beats its integer one for that layer)
  */
 public record QuantConfig(QuantType activations, boolean reduceRange, Calibration calibration, double percentile,
-        Set<String> excludedNodes, boolean quantizeOutput) {
+        Set<String> excludedNodes, boolean quantizeOutput, Set<String> weightOnlyNodes) {
 
     /** Validates the values. */
     public QuantConfig {
@@ -22,6 +25,18 @@ public record QuantConfig(QuantType activations, boolean reduceRange, Calibratio
             throw new IllegalArgumentException("percentile must be in (50, 100], got " + percentile);
         }
         excludedNodes = Set.copyOf(excludedNodes);
+        weightOnlyNodes = Set.copyOf(weightOnlyNodes);
+        for (String node : weightOnlyNodes) {
+            if (excludedNodes.contains(node)) {
+                throw new IllegalArgumentException("node '" + node + "' cannot be both kept in float and weight-only");
+            }
+        }
+    }
+
+    /** A configuration with every weighted layer fully quantised unless excluded. */
+    public QuantConfig(QuantType activations, boolean reduceRange, Calibration calibration, double percentile,
+            Set<String> excludedNodes, boolean quantizeOutput) {
+        this(activations, reduceRange, calibration, percentile, excludedNodes, quantizeOutput, Set.of());
     }
 
     /** The weight bound: 63 with reduce range, else 127. */
@@ -31,6 +46,7 @@ public record QuantConfig(QuantType activations, boolean reduceRange, Calibratio
 
     /** The default for this CPU: reduce range unless it has VNNI. */
     public static QuantConfig defaults() {
-        return new QuantConfig(QuantType.UINT8, !CpuFeatures.hasVnni(), Calibration.MINMAX, 99.99, Set.of(), false);
+        return new QuantConfig(QuantType.UINT8, !CpuFeatures.hasVnni(), Calibration.MINMAX, 99.99, Set.of(), false,
+                Set.of());
     }
 }

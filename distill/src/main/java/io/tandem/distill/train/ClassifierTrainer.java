@@ -95,14 +95,17 @@ public final class ClassifierTrainer {
         Engine.getInstance().setRandomSeed((int) config.seed());
         TrainedModel model = TrainedModel.uninitialised(architecture);
         DistillationLoss lossFunction = new DistillationLoss(config.temperature(), config.alpha());
+        int batchSize = Math.min(config.batchSize(), n);
+        Tracker learningRate = "cosine".equals(config.schedule())
+                ? Tracker.cosine().setBaseValue(config.learningRate()).optFinalValue(0f)
+                        .setMaxUpdates(config.epochs() * (n / batchSize)).build()
+                : Tracker.fixed(config.learningRate());
         DefaultTrainingConfig djlConfig = new DefaultTrainingConfig(lossFunction)
                 .optOptimizer("sgd".equals(config.optimizer())
-                        ? Optimizer.sgd().setLearningRateTracker(Tracker.fixed(config.learningRate())).optMomentum(0.9f)
+                        ? Optimizer.sgd().setLearningRateTracker(learningRate).optMomentum(0.9f)
                                 .optClipGrad(GRADIENT_CLIP).build()
-                        : Optimizer.adam().optLearningRateTracker(Tracker.fixed(config.learningRate()))
-                                .optClipGrad(GRADIENT_CLIP).build());
+                        : Optimizer.adam().optLearningRateTracker(learningRate).optClipGrad(GRADIENT_CLIP).build());
         int pixels = data.imageSize();
-        int batchSize = Math.min(config.batchSize(), n);
         Shape inputShape = architecture.batchShape(batchSize);
         Shape targetShape = new Shape(batchSize, classes);
         StepBuffer input = new StepBuffer(batchSize * pixels);

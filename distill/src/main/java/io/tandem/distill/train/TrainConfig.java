@@ -10,9 +10,11 @@ package io.tandem.distill.train;
  * @param temperature distillation temperature T (softens both distributions), positive
  * @param alpha weight of the distillation term in [0, 1]; 0 trains on labels only, 1 on soft targets only
  * @param optimizer {@code adam} or {@code sgd} (with momentum 0.9)
+ * @param schedule {@code fixed} keeps the learning rate; {@code cosine} decays it along a half cosine to zero
+ *     over the whole run
  */
 public record TrainConfig(int epochs, int batchSize, float learningRate, long seed, float temperature, float alpha,
-        String optimizer) {
+        String optimizer, String schedule) {
 
     /** The distillation temperature used unless configured: best of a sweep on Fashion-MNIST (bench/RESULTS.md). */
     public static final float DEFAULT_TEMPERATURE = 2f;
@@ -20,9 +22,15 @@ public record TrainConfig(int epochs, int batchSize, float learningRate, long se
     /** The weight of the distillation term used unless configured. */
     public static final float DEFAULT_ALPHA = 0.5f;
 
-    /** A configuration with the Adam optimizer. */
+    /** A configuration with the Adam optimizer and a fixed learning rate. */
     public TrainConfig(int epochs, int batchSize, float learningRate, long seed, float temperature, float alpha) {
-        this(epochs, batchSize, learningRate, seed, temperature, alpha, "adam");
+        this(epochs, batchSize, learningRate, seed, temperature, alpha, "adam", "fixed");
+    }
+
+    /** A configuration with a fixed learning rate. */
+    public TrainConfig(int epochs, int batchSize, float learningRate, long seed, float temperature, float alpha,
+            String optimizer) {
+        this(epochs, batchSize, learningRate, seed, temperature, alpha, optimizer, "fixed");
     }
 
     /** Checks every value is in range, naming the one that is not. */
@@ -45,11 +53,19 @@ public record TrainConfig(int epochs, int batchSize, float learningRate, long se
         if (!"adam".equals(optimizer) && !"sgd".equals(optimizer)) {
             throw new IllegalArgumentException("optimizer must be adam or sgd, got " + optimizer);
         }
+        if (!"fixed".equals(schedule) && !"cosine".equals(schedule)) {
+            throw new IllegalArgumentException("learning-rate schedule must be fixed or cosine, got " + schedule);
+        }
     }
 
     /** Supervised training with cross-entropy only. */
     public static TrainConfig supervised(int epochs, int batchSize, float learningRate, long seed) {
         return new TrainConfig(epochs, batchSize, learningRate, seed, 1f, 0f);
+    }
+
+    /** The same configuration with another learning-rate schedule. */
+    public TrainConfig withSchedule(String newSchedule) {
+        return new TrainConfig(epochs, batchSize, learningRate, seed, temperature, alpha, optimizer, newSchedule);
     }
 
     /** Whether this run uses soft targets from a teacher. */

@@ -73,10 +73,32 @@ class ModelQuantizerTest {
         assertEquals(1, r.optimizedOps().getOrDefault("QLinearConv", 0), "only conv3 quantised: " + r.optimizedOps());
         assertTrue(r.optimizedOps().containsKey("Conv") || r.optimizedOps().containsKey("FusedConv"),
                 "conv0 runs in float: " + r.optimizedOps());
+        assertEquals(1, r.optimizedOps().getOrDefault("MaxPool", 0),
+                "the pool after the float conv stays float, not ORT's slow uint8 NCHW MaxPool: " + r.optimizedOps());
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ModelQuantizer.quantize(
                 floatModel, TestData.train(16), Normalization.FASHION_MNIST,
                 new QuantConfig(QuantType.UINT8, true, Calibration.MINMAX, 99.99, Set.of("nope"), false), out));
         assertTrue(e.getMessage().contains("nope"), e.getMessage());
+    }
+
+    @Test
+    void weightOnlyModelIsSmallAndRunsTheFloatKernelsOnFoldedWeights() throws Exception {
+        Path out = dir.resolve("weight-only.onnx");
+        ModelQuantizer.Result r = ModelQuantizer.quantize(floatModel, TestData.train(128), Normalization.FASHION_MNIST,
+                new QuantConfig(QuantType.UINT8, true, Calibration.MINMAX, 99.99, Set.of(), false,
+                        Set.of("conv0", "conv3", "fc7")), out);
+        assertTrue(Files.size(out) * 3 <= Files.size(floatModel), "int8 weights: at least 3x smaller file");
+        assertEquals(0, r.integerKernels(), "float arithmetic: " + r.optimizedOps());
+        assertFalse(r.optimizedOps().containsKey("DequantizeLinear"),
+                "the model asks ORT to fold its weights once at load, not on every run: " + r.optimizedOps());
+        ImageSet test = TestData.test(1000);
+        assertTrue(Math.abs(accuracy(floatModel, test) - accuracy(out, test)) <= 0.02);
+        io.tandem.distill.onnx.OfficialOnnxChecker.assertValid(out);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ModelQuantizer.quantize(
+                floatModel, TestData.train(16), Normalization.FASHION_MNIST,
+                new QuantConfig(QuantType.UINT8, true, Calibration.MINMAX, 99.99, Set.of(), false, Set.of("pool2")),
+                dir.resolve("y.onnx")));
+        assertTrue(e.getMessage().contains("pool2"), e.getMessage());
     }
 
     @Test

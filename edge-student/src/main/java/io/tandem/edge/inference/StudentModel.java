@@ -5,6 +5,7 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
+import io.tandem.proto.RuntimeHints;
 import io.tandem.proto.v1.InputSpec;
 import io.tandem.proto.v1.ModelManifest;
 import java.nio.FloatBuffer;
@@ -77,7 +78,19 @@ public final class StudentModel implements AutoCloseable {
             options.setInterOpNumThreads(1);
             OrtSession session = OrtEnvironment.getEnvironment().createSession(onnx.toString(), options);
             try {
+                // A model may ask for allowed runtime settings (RuntimeHints), e.g. to fold int8 weights at load.
+                Map<String, String> hints = RuntimeHints.sessionConfig(session.getMetadata().getCustomMetadata());
+                if (!hints.isEmpty()) {
+                    session.close();
+                    for (Map.Entry<String, String> hint : hints.entrySet()) {
+                        options.addConfigEntry(hint.getKey(), hint.getValue());
+                    }
+                    session = OrtEnvironment.getEnvironment().createSession(onnx.toString(), options);
+                }
                 return new StudentModel(session, manifest);
+            } catch (IllegalArgumentException e) {
+                session.close();
+                throw new ModelLoadException(onnx.getFileName() + ": " + e.getMessage(), e);
             } catch (RuntimeException e) {
                 session.close();
                 throw e;
