@@ -117,12 +117,12 @@ public interface TandemConfig {
         @WithDefault("0.001")
         float learningRate();
 
-        /** Distillation temperature. */
-        @WithDefault("2")
+        /** Distillation temperature (distill's TrainConfig.DEFAULT_TEMPERATURE). */
+        @WithDefault("1")
         float temperature();
 
-        /** Weight of the distillation term. */
-        @WithDefault("0.5")
+        /** Weight of the distillation term (distill's TrainConfig.DEFAULT_ALPHA). */
+        @WithDefault("0.3")
         float alpha();
 
         /** Seed. */

@@ -62,6 +62,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--seeds", description = "Seeds per student recipe (default: ${DEFAULT-VALUE})")
     int seeds = 3;
 
+    @Option(names = "--first-seed", description = "The first seed; seeds run from it upwards (default: ${DEFAULT-VALUE})")
+    int firstSeed = 1;
+
     @Option(names = "--kd-temperature", description = "Distillation temperature (default: ${DEFAULT-VALUE})")
     float kdTemperature = TrainConfig.DEFAULT_TEMPERATURE;
 
@@ -81,7 +84,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--teacher", description = "Use this teacher ONNX instead of training one")
     Path teacherOnnx;
 
-    @Option(names = "--latency-repeats", description = "Latency measurements per model; the median is reported"
+    @Option(names = "--latency-repeats", description = "Round-robin latency rounds over all models; medians are reported"
             + " (default: ${DEFAULT-VALUE})")
     int latencyRepeats = 5;
 
@@ -130,7 +133,7 @@ final class BenchCommand implements Callable<Integer> {
         List<Double> plain = new ArrayList<>();
         double kdSeconds = 0;
         Path bestStudent = null;
-        for (int seed = 1; seed <= seeds; seed++) {
+        for (int seed = firstSeed; seed < firstSeed + seeds; seed++) {
             long start = System.nanoTime();
             Path kdFile = out.resolve("student-tiny-kd-s" + seed + ".onnx");
             TrainConfig kdConfig = new TrainConfig(studentEpochs, 64, studentLr, seed, kdTemperature, kdAlpha, "adam",
@@ -162,9 +165,7 @@ final class BenchCommand implements Callable<Integer> {
         Map<String, Object> fp32 = score(bestStudent, test, norm);
         results.put("fp32_student", fp32);
         Map<String, Object> teacherLatency = new LinkedHashMap<>();
-        try (OnnxClassifier t = OnnxClassifier.open(teacher, 1)) {
-            teacherLatency.put("batch1_p50_ms", medianLatency(t, test, norm, 1, 200));
-        }
+        teacherLatency.put("file", teacher.toString());
         results.put("fp32_teacher", teacherLatency);
 
         List<Map<String, Object>> variants = new ArrayList<>();
@@ -198,6 +199,9 @@ final class BenchCommand implements Callable<Integer> {
         wv.put("ort_ops", w.optimizedOps());
         variants.add(wv);
         System.out.println("int8-weights-only " + wv);
+        List<Map<String, Object>> timed = new ArrayList<>(List.of(fp32));
+        timed.addAll(variants);
+        measureLatencies(timed, teacherLatency, test, norm);
         results.put("int8_variants", variants);
         Files.writeString(out.resolve("bench.json"), Json.write(results));
         System.out.println(markdown(fp32, variants, teacherLatency));
@@ -220,8 +224,7 @@ final class BenchCommand implements Callable<Integer> {
             m.put("accuracy", Metrics.accuracy(logits, test.labels(), c.classes()));
             m.put("ece", TemperatureScaling.expectedCalibrationError(
                     TemperatureScaling.probabilities(logits, c.classes(), 1), test.labels(), c.classes(), 15));
-            m.put("batch1_p50_ms", medianLatency(c, test, norm, 1, 300));
-            m.put("batch64_p50_ms", medianLatency(c, test, norm, 64, 60));
+            m.put("file", model.toString());
             m.put("file_bytes", Files.size(model));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -229,13 +232,59 @@ final class BenchCommand implements Callable<Integer> {
         return m;
     }
 
-    private double medianLatency(OnnxClassifier c, ImageSet test, Normalization norm, int batch, int runs) {
-        double[] p50 = new double[latencyRepeats];
-        for (int i = 0; i < latencyRepeats; i++) {
-            p50[i] = LatencyProbe.measure(c, test, norm, batch, runs, "b").get("b_p50");
+    /**
+     * ORT latency of every model with one intra-op thread: p50 at batch 1 and 64, measured round-robin
+     * ({@code --latency-repeats} rounds, every model once per round, the FP32 student first), so that drifts
+     * in this machine's speed hit all models alike. Each model gets the median of its rounds' p50s and the
+     * median of its per-round speed ratios against the FP32 student; the teacher is timed at batch 1.
+     */
+    private void measureLatencies(List<Map<String, Object>> models, Map<String, Object> teacher, ImageSet test,
+            Normalization norm) {
+        List<Map<String, Object>> all = new ArrayList<>(models);
+        all.add(teacher);
+        List<OnnxClassifier> sessions = new ArrayList<>();
+        try {
+            for (Map<String, Object> m : all) {
+                sessions.add(OnnxClassifier.open(Path.of((String) m.get("file")), 1));
+            }
+            int n = all.size();
+            double[][] b1 = new double[n][latencyRepeats];
+            double[][] b64 = new double[n][latencyRepeats];
+            for (int round = 0; round < latencyRepeats; round++) {
+                for (int i = 0; i < n; i++) {
+                    b1[i][round] = LatencyProbe.measure(sessions.get(i), test, norm, 1, 300, "b").get("b_p50");
+                    if (i < n - 1) {
+                        b64[i][round] = LatencyProbe.measure(sessions.get(i), test, norm, 64, 60, "b").get("b_p50");
+                    }
+                }
+            }
+            for (int i = 0; i < n; i++) {
+                Map<String, Object> m = all.get(i);
+                m.put("batch1_p50_ms", median(b1[i]));
+                if (i < n - 1) {
+                    m.put("batch64_p50_ms", median(b64[i]));
+                    m.put("batch1_speed_vs_fp32", medianRatio(b1[0], b1[i]));
+                    m.put("batch64_speed_vs_fp32", medianRatio(b64[0], b64[i]));
+                }
+            }
+        } finally {
+            sessions.forEach(OnnxClassifier::close);
         }
-        Arrays.sort(p50);
-        return p50[latencyRepeats / 2];
+    }
+
+    private static double median(double[] values) {
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        return sorted[sorted.length / 2];
+    }
+
+    /** Median over rounds of {@code reference[r] / model[r]}: above 1 means the model is faster. */
+    private static double medianRatio(double[] reference, double[] model) {
+        double[] ratios = new double[model.length];
+        for (int r = 0; r < model.length; r++) {
+            ratios[r] = reference[r] / model[r];
+        }
+        return median(ratios);
     }
 
     private String markdown(Map<String, Object> fp32, List<Map<String, Object>> variants, Map<String, Object> teacher) {
@@ -260,8 +309,7 @@ final class BenchCommand implements Callable<Integer> {
         return String.format(Locale.ROOT, "| %s | %.4f | %d | %.2fx | %.3f | %.3f | %.2fx | %.2fx |%n", name,
                 (double) v.get("accuracy"), ((Number) v.get("file_bytes")).longValue(), size,
                 (double) v.get("batch1_p50_ms"), (double) v.get("batch64_p50_ms"),
-                (double) fp32.get("batch1_p50_ms") / (double) v.get("batch1_p50_ms"),
-                (double) fp32.get("batch64_p50_ms") / (double) v.get("batch64_p50_ms"));
+                (double) v.get("batch1_speed_vs_fp32"), (double) v.get("batch64_speed_vs_fp32"));
     }
 
     private static double mean(List<Double> values) {
