@@ -1,7 +1,7 @@
 """The training loops of Tandem's distill module written in PyTorch, for a speed comparison on the same
 machine and thread count. Same models (teacher-cnn, student-tiny), same data (Debian's Fashion-MNIST),
 same batch size, optimiser (Adam 1e-3, gradients clipped element-wise at 5 as distill does), loss (KD with
-T = 2, alpha = 0.5, distill's defaults) and normalisation. After untimed warm-up epochs of 2,000 images for
+T = 1, alpha = 0.3, distill's defaults) and normalisation. After untimed warm-up epochs of 2,000 images for
 at least WARMUP seconds (the JVM side needs them to finish compiling; both sides get them), prints images
 per second of REPEATS timed epochs of each loop named in WHAT (teacher, student or both).
 Usage: python3 bench/pytorch_train_speed.py IMAGES THREADS REPEATS [WHAT] [WARMUP]"""
@@ -40,7 +40,7 @@ def student_tiny():
         nn.Flatten(), nn.Linear(784, 10))
 
 
-def epoch(model, x, y, soft, batch, temperature=2.0, alpha=0.5):
+def epoch(model, x, y, soft, batch, temperature=1.0, alpha=0.3):
     """One epoch in shuffled order, dropping the last partial batch; returns seconds."""
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     model.train()
