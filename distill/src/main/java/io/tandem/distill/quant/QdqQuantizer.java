@@ -125,7 +125,7 @@ public final class QdqQuantizer {
         String x = node.getInput(0);
         QuantParams xp = params(x);
         String xdq = dq(x, xp);
-        float[] scales = quantizeWeights(node);
+        float[] scales = quantizeWeights(node, config.weightBound());
         String wName = node.getInput(1);
         NodeProto.Builder quantized = node.toBuilder().setInput(0, xdq).setInput(1, wName + "_dq");
         if (node.getInputCount() > 2) {
@@ -160,7 +160,8 @@ public final class QdqQuantizer {
 
     /** Float arithmetic on int8 weights: only the weight initializer is quantised and dequantised. */
     private void quantizeWeightsOnly(NodeProto node, Set<String> usedInitializers) {
-        quantizeWeights(node);
+        // Float arithmetic cannot overflow, so these weights use the full int8 range even in reduce-range mode.
+        quantizeWeights(node, 127);
         String wName = node.getInput(1);
         if (node.getInputCount() > 2) {
             usedInitializers.add(initializer(node, 2).getName());
@@ -171,8 +172,10 @@ public final class QdqQuantizer {
     /**
      * Writes a node's weights as int8 with one symmetric scale per output channel, and their
      * DequantizeLinear, whose output is {@code <weights>_dq}; returns the scales.
+     *
+     * @param bound the largest quantised magnitude (127, or 63 for 7-bit weights)
      */
-    private float[] quantizeWeights(NodeProto node) {
+    private float[] quantizeWeights(NodeProto node, int bound) {
         TensorProto w = initializer(node, 1);
         float[] weights = OnnxGraphs.floats(w);
         int channels = (int) w.getDims(0);
@@ -188,7 +191,7 @@ public final class QdqQuantizer {
             for (int j = 0; j < perChannel; j++) {
                 absMax = Math.max(absMax, Math.abs(weights[c * perChannel + j]));
             }
-            QuantParams wp = QuantParams.symmetric(absMax, config.weightBound());
+            QuantParams wp = QuantParams.symmetric(absMax, bound);
             scales[c] = wp.scale();
             for (int j = 0; j < perChannel; j++) {
                 q[c * perChannel + j] = wp.quantize(weights[c * perChannel + j]);
