@@ -59,7 +59,7 @@ final class SpeedCommand implements Callable<Integer> {
             };
             int warm = Math.min(2_000, train.size());
             ImageSet warmImages = train.head(warm);
-            float[] warmSoft = Arrays.copyOf(soft, warm * 10);
+            float[] warmSoft = Arrays.copyOf(soft, warm * ModelZoo.get(ModelZoo.STUDENT_TINY).classes());
             for (double seconds = 0; seconds < warmup; ) {
                 seconds += epoch(student, warmImages, warmSoft, norm, 0);
             }
