@@ -15,8 +15,11 @@ public final class RuntimeHints {
     /** Metadata key prefix of a session configuration entry. */
     public static final String SESSION_CONFIG_PREFIX = "tandem.ort.config.";
 
+    /** ORT's switch that turns off QDQ fusion, so that constant DequantizeLinear nodes fold at load. */
+    public static final String DISABLE_QUANT_QDQ = "session.disable_quant_qdq";
+
     /** Session configuration keys a model may set. */
-    public static final Set<String> ALLOWED = Set.of("session.disable_quant_qdq");
+    public static final Set<String> ALLOWED = Set.of(DISABLE_QUANT_QDQ);
 
     private RuntimeHints() {
     }

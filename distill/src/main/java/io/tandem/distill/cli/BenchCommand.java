@@ -13,6 +13,7 @@ import io.tandem.distill.onnx.OnnxGraphs;
 import io.tandem.distill.quant.Calibration;
 import io.tandem.distill.quant.CpuFeatures;
 import io.tandem.distill.quant.ModelQuantizer;
+import io.tandem.distill.quant.QdqQuantizer;
 import io.tandem.distill.quant.QuantConfig;
 import io.tandem.distill.quant.QuantType;
 import io.tandem.distill.train.ClassifierTrainer;
@@ -31,7 +32,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -188,10 +188,7 @@ final class BenchCommand implements Callable<Integer> {
         }
         // Int8 storage with float arithmetic: the form for CPUs where ORT's float kernels beat its integer ones.
         Path weightOnly = out.resolve("int8-weights-only.onnx");
-        Set<String> weighted = new TreeSet<>();
-        OnnxGraphs.read(bestStudent).getGraph().getNodeList().stream()
-                .filter(n -> n.getOpType().equals("Conv") || n.getOpType().equals("Gemm"))
-                .forEach(n -> weighted.add(n.getName()));
+        Set<String> weighted = QdqQuantizer.weightedNodes(OnnxGraphs.read(bestStudent));
         ModelQuantizer.Result w = ModelQuantizer.quantize(bestStudent, heldOut.head(512), norm,
                 new QuantConfig(QuantType.UINT8, reduce, Calibration.MINMAX, 99.99, Set.of(), false, weighted), weightOnly);
         Map<String, Object> wv = score(weightOnly, test, norm);

@@ -15,6 +15,7 @@ import io.tandem.distill.onnx.proto.TensorProto;
 import io.tandem.proto.RuntimeHints;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -59,6 +60,14 @@ public final class QdqQuantizer {
         return new QdqQuantizer(config, ranges).run(model);
     }
 
+    /** Names of the nodes with weights to quantise (Conv and Gemm), in graph order. */
+    public static Set<String> weightedNodes(ModelProto model) {
+        Set<String> names = new LinkedHashSet<>();
+        model.getGraph().getNodeList().stream().filter(n -> WEIGHTED.contains(n.getOpType()))
+                .forEach(n -> names.add(n.getName()));
+        return names;
+    }
+
     private ModelProto run(ModelProto model) {
         GraphProto in = model.getGraph();
         Set<String> known = new HashSet<>();
@@ -69,10 +78,9 @@ public final class QdqQuantizer {
                         + "node; nodes are " + known);
             }
         }
+        Set<String> weighted = weightedNodes(model);
         for (String weightOnly : config.weightOnlyNodes()) {
-            boolean weighted = in.getNodeList().stream()
-                    .anyMatch(n -> n.getName().equals(weightOnly) && WEIGHTED.contains(n.getOpType()));
-            if (!weighted) {
+            if (!weighted.contains(weightOnly)) {
                 throw new IllegalArgumentException("cannot quantise only the weights of '" + weightOnly + "': the model"
                         + " has no Conv or Gemm node of that name; nodes are " + known);
             }
@@ -116,7 +124,7 @@ public final class QdqQuantizer {
             // No integer kernel to fuse: let ONNX Runtime fold the int8 weights to float once, at load, so
             // that its float kernels get constant (pre-packed) weights, as for the float model.
             m.addMetadataProps(StringStringEntryProto.newBuilder()
-                    .setKey(RuntimeHints.SESSION_CONFIG_PREFIX + "session.disable_quant_qdq").setValue("1"));
+                    .setKey(RuntimeHints.SESSION_CONFIG_PREFIX + RuntimeHints.DISABLE_QUANT_QDQ).setValue("1"));
         }
         return m.build();
     }
