@@ -1,20 +1,17 @@
 package io.tandem.localstack;
 
-import io.tandem.proto.Topics;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
-import picocli.CommandLine;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 
 /**
  * The one-machine default: an embedded Kafka broker (KRaft) and an embedded MQTT broker in one process.
- * Prints one {@code READY} line when both accept connections and stops cleanly on SIGTERM.
+ * Prints one {@code READY} line when both accept connections and stops cleanly on SIGTERM. It knows no
+ * Tandem topic: the cloud creates its Kafka topics itself, as it does on any other cluster.
  */
-@Command(name = "local-stack", mixinStandardHelpOptions = true,
-        description = "Run an embedded Kafka broker (KRaft) and an embedded MQTT broker on 127.0.0.1.")
-public final class LocalStack implements Runnable, AutoCloseable {
+public final class LocalStack implements AutoCloseable {
 
     /** Start of the line printed once both brokers are up. */
     public static final String READY = "tandem local-stack READY";
@@ -22,62 +19,114 @@ public final class LocalStack implements Runnable, AutoCloseable {
     /** Largest MQTT message the broker accepts: the largest payload (1 MiB) plus topic and headers. */
     static final int MQTT_MAX_MESSAGE_BYTES = 2 << 20;
 
-    @Option(names = "--host", description = "Address to bind (default: ${DEFAULT-VALUE})")
-    String host = "127.0.0.1";
+    private static final String USAGE = """
+            usage: local-stack [--host H] [--kafka-port N] [--kafka-controller-port N] [--mqtt-port N]
+                               [--partitions N] [--topics a,b,...] [--data-dir DIR]
+            Runs an embedded Kafka broker (KRaft) and an embedded MQTT broker until SIGTERM.
+              --host                   address to bind (default 127.0.0.1)
+              --kafka-port             Kafka client port (default 9092)
+              --kafka-controller-port  KRaft controller port (default 9093)
+              --mqtt-port              MQTT port (default 1883)
+              --partitions             partitions of each topic given with --topics (default 4)
+              --topics                 Kafka topics to create at start (default: none)
+              --data-dir               folder for the Kafka log (default target/local-stack)""";
 
-    @Option(names = "--kafka-port", description = "Kafka client port (default: ${DEFAULT-VALUE})")
-    int kafkaPort = 9092;
-
-    @Option(names = "--kafka-controller-port", description = "KRaft controller port (default: ${DEFAULT-VALUE})")
-    int controllerPort = 9093;
-
-    @Option(names = "--mqtt-port", description = "MQTT port (default: ${DEFAULT-VALUE})")
-    int mqttPort = 1883;
-
-    @Option(names = "--partitions", description = "Partitions per Tandem topic (default: ${DEFAULT-VALUE})")
-    int partitions = 4;
-
-    @Option(names = "--data-dir", description = "Folder for the Kafka log (default: ${DEFAULT-VALUE})")
-    Path dataDir = Path.of("target/local-stack");
-
+    private final LocalStackConfig config;
+    private final List<String> topics;
     private EmbeddedKafka kafka;
     private EmbeddedMqtt mqtt;
-    private final CountDownLatch stopped = new CountDownLatch(1);
 
-    /** Runs the stack until the process is told to stop. */
+    /** A stack with the given settings; {@code topics} are created at start. */
+    public LocalStack(LocalStackConfig config, List<String> topics) {
+        this.config = config;
+        this.topics = List.copyOf(topics);
+    }
+
+    /** Runs the stack until the process is told to stop; exits 2 on bad arguments. */
     public static void main(String[] args) {
-        System.exit(new CommandLine(new LocalStack()).execute(args));
-    }
-
-    /** Every Kafka topic Tandem uses. */
-    public static List<String> tandemTopics() {
-        return List.of(Topics.KAFKA_SAMPLES, Topics.KAFKA_RESULTS, Topics.KAFKA_TELEMETRY, Topics.KAFKA_ACKS);
-    }
-
-    /** Starts both brokers with this object's options. */
-    public void start() {
-        LocalStackConfig config = new LocalStackConfig(host, kafkaPort, controllerPort, mqttPort, partitions,
-                MQTT_MAX_MESSAGE_BYTES, dataDir);
-        mqtt = new EmbeddedMqtt(config);
-        mqtt.start();
-        kafka = new EmbeddedKafka(config);
-        kafka.start(tandemTopics());
-    }
-
-    @Override
-    public void run() {
+        LocalStack stack;
+        try {
+            stack = fromArgs(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println("local-stack: " + e.getMessage());
+            System.err.println(USAGE);
+            System.exit(2);
+            return;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            close();
+            stack.close();
             stopped.countDown();
         }, "local-stack-shutdown"));
-        start();
-        System.out.println(READY + " kafka=" + kafka.bootstrapServers() + " mqtt=" + mqtt.url());
+        stack.start();
+        System.out.println(READY + " kafka=" + stack.kafkaBootstrapServers() + " mqtt=" + stack.mqttUrl());
         System.out.flush();
         try {
             stopped.await();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** Parses the command line; every option takes one value. */
+    static LocalStack fromArgs(String[] args) {
+        String host = "127.0.0.1";
+        int kafkaPort = 9092;
+        int controllerPort = 9093;
+        int mqttPort = 1883;
+        int partitions = 4;
+        List<String> topics = new ArrayList<>();
+        Path dataDir = Path.of("target/local-stack");
+        for (int i = 0; i < args.length; i++) {
+            String option = args[i];
+            if (option.equals("--help") || option.equals("-h")) {
+                System.out.println(USAGE);
+                System.exit(0);
+            }
+            if (i + 1 >= args.length) {
+                throw new IllegalArgumentException(option + " needs a value");
+            }
+            String value = args[++i];
+            switch (option) {
+                case "--host" -> host = value;
+                case "--kafka-port" -> kafkaPort = number(option, value);
+                case "--kafka-controller-port" -> controllerPort = number(option, value);
+                case "--mqtt-port" -> mqttPort = number(option, value);
+                case "--partitions" -> partitions = number(option, value);
+                case "--topics" -> Arrays.stream(value.split(",")).map(String::trim).filter(t -> !t.isEmpty())
+                        .forEach(topics::add);
+                case "--data-dir" -> dataDir = Path.of(value);
+                default -> throw new IllegalArgumentException("unknown option " + option);
+            }
+        }
+        return new LocalStack(new LocalStackConfig(host, kafkaPort, controllerPort, mqttPort, partitions,
+                MQTT_MAX_MESSAGE_BYTES, dataDir), topics);
+    }
+
+    private static int number(String option, String value) {
+        try {
+            return Integer.parseInt(value);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(option + " takes a whole number, got '" + value + "'");
+        }
+    }
+
+    /** Starts both brokers. */
+    public void start() {
+        mqtt = new EmbeddedMqtt(config);
+        mqtt.start();
+        kafka = new EmbeddedKafka(config);
+        kafka.start(topics);
+    }
+
+    /** The bootstrap servers string Kafka clients use. */
+    public String kafkaBootstrapServers() {
+        return config.host() + ":" + config.kafkaPort();
+    }
+
+    /** The MQTT broker URL. */
+    public String mqttUrl() {
+        return "tcp://" + config.host() + ":" + config.mqttPort();
     }
 
     @Override

@@ -9,7 +9,7 @@ import java.nio.file.Path;
  * @param kafkaPort Kafka client port (default 9092)
  * @param kafkaControllerPort KRaft controller port (default 9093)
  * @param mqttPort MQTT port (default 1883)
- * @param partitions partitions of each Tandem topic (default 4)
+ * @param partitions partitions of each topic created at start (default 4)
  * @param mqttMaxMessageBytes largest MQTT message the broker accepts (default 2 MiB)
  * @param dataDir folder for the Kafka log
  */

@@ -2,9 +2,9 @@ package io.tandem.localstack;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.tandem.proto.Topics;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -31,31 +31,31 @@ import org.junit.jupiter.api.io.TempDir;
 
 class LocalStackTest {
 
+    private static final String TOPIC = "tandem.samples";
+
     @TempDir
     Path dir;
 
     @Test
     void kafkaAndMqttAcceptTrafficOnLoopback() throws Exception {
-        LocalStack stack = new LocalStack();
-        stack.kafkaPort = Ports.free();
-        stack.controllerPort = Ports.free();
-        stack.mqttPort = Ports.free();
-        stack.partitions = 2;
-        stack.dataDir = dir;
+        int mqttPort = Ports.free();
+        LocalStack stack = LocalStack.fromArgs(new String[] {"--kafka-port", "" + Ports.free(),
+            "--kafka-controller-port", "" + Ports.free(), "--mqtt-port", "" + mqttPort, "--partitions", "2",
+            "--topics", TOPIC, "--data-dir", dir.toString()});
         try (stack) {
             stack.start();
-            String bootstrap = "127.0.0.1:" + stack.kafkaPort;
+            String bootstrap = stack.kafkaBootstrapServers();
             try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
                     ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, ProducerConfig.ACKS_CONFIG, "all"),
                     new StringSerializer(), new ByteArraySerializer())) {
-                producer.send(new ProducerRecord<>(Topics.KAFKA_SAMPLES, "dev-1", new byte[] {1, 2, 3}))
+                producer.send(new ProducerRecord<>(TOPIC, "dev-1", new byte[] {1, 2, 3}))
                         .get(30, TimeUnit.SECONDS);
             }
             try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(
                     ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, ConsumerConfig.GROUP_ID_CONFIG, "t",
                     ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"), new StringDeserializer(),
                     new ByteArrayDeserializer())) {
-                consumer.subscribe(List.of(Topics.KAFKA_SAMPLES));
+                consumer.subscribe(List.of(TOPIC));
                 ConsumerRecord<String, byte[]> got = null;
                 for (int i = 0; i < 60 && got == null; i++) {
                     for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(500))) {
@@ -67,14 +67,15 @@ class LocalStackTest {
                 assertArrayEquals(new byte[] {1, 2, 3}, got.value());
             }
 
-            String url = "tcp://127.0.0.1:" + stack.mqttPort;
+            String url = stack.mqttUrl();
+            assertEquals("tcp://127.0.0.1:" + mqttPort, url);
             BlockingQueue<String> received = new ArrayBlockingQueue<>(4);
             MqttConnectOptions options = new MqttConnectOptions();
             options.setCleanSession(true);
             try (MqttClient sub = new MqttClient(url, "sub", new MemoryPersistence());
                  MqttClient pub = new MqttClient(url, "pub", new MemoryPersistence())) {
                 pub.connect(options);
-                String topic = Topics.fleetDeploy("f1");
+                String topic = "tandem/v1/f1/deploy";
                 pub.publish(topic, "retained".getBytes(StandardCharsets.UTF_8), 1, true);
                 sub.connect(options);
                 sub.subscribe(topic, 1, (t, m) -> received.add(new String(m.getPayload(), StandardCharsets.UTF_8)));
@@ -84,6 +85,17 @@ class LocalStackTest {
             }
             burstOfQos1MessagesArrivesWithoutDisconnects(url);
         }
+    }
+
+    @Test
+    void badArgumentsAreNamed() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> LocalStack.fromArgs(new String[] {"--mqtt-port", "eighteen"}));
+        assertTrue(e.getMessage().contains("--mqtt-port"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> LocalStack.fromArgs(new String[] {"--kafka-prot", "1"}));
+        assertTrue(e.getMessage().contains("--kafka-prot"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> LocalStack.fromArgs(new String[] {"--partitions", "0"}));
+        assertTrue(e.getMessage().contains("partitions"), e.getMessage());
     }
 
     /**

@@ -74,6 +74,15 @@ public final class Codecs {
         };
     }
 
+    /**
+     * Decodes a device message of one stream and returns the device id it names, so a bridge can check it
+     * against the topic it arrived on; throws {@link PayloadException} as the stream's codec does.
+     */
+    public static String deviceIdOf(Topics.DeviceStream stream, byte[] payload) {
+        com.google.protobuf.Message m = forStream(stream).decode(payload);
+        return (String) m.getField(m.getDescriptorForType().findFieldByName("device_id"));
+    }
+
     /** Bytes per element of a dtype. */
     public static int elementSize(io.tandem.proto.v1.DType dtype) {
         return switch (dtype) {

@@ -1,5 +1,6 @@
 package io.tandem.proto;
 
+import java.util.List;
 import java.util.Optional;
 import java.util.regex.Pattern;
 
@@ -23,6 +24,9 @@ public final class Topics {
     public static final String KAFKA_TELEMETRY = "tandem.telemetry";
     /** Kafka topic of deploy acknowledgements. */
     public static final String KAFKA_ACKS = "tandem.acks";
+
+    /** Every Kafka topic Tandem uses, one per device stream. */
+    public static final List<String> KAFKA_TOPICS = List.of(KAFKA_SAMPLES, KAFKA_RESULTS, KAFKA_TELEMETRY, KAFKA_ACKS);
 
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
 

@@ -10,10 +10,6 @@ import io.tandem.proto.PayloadException;
 import io.tandem.proto.Topics;
 import io.tandem.proto.Topics.DeviceStream;
 import io.tandem.proto.Topics.DeviceTopic;
-import io.tandem.proto.v1.DeployAck;
-import io.tandem.proto.v1.HardExample;
-import io.tandem.proto.v1.ResultBatch;
-import io.tandem.proto.v1.Telemetry;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
@@ -71,8 +67,8 @@ public class MqttKafkaBridge {
             MqttConnectOptions options = new MqttConnectOptions();
             options.setCleanSession(false);
             options.setAutomaticReconnect(true);
-            options.setMaxInflight(1000);
-            options.setKeepAliveInterval(10);
+            options.setMaxInflight(config.mqtt().maxInflight());
+            options.setKeepAliveInterval(config.mqtt().keepAliveSeconds());
             client.connect(options);
             subscribe();
         } catch (MqttException e) {
@@ -105,7 +101,7 @@ public class MqttKafkaBridge {
         DeviceTopic t = parsed.get();
         byte[] payload = message.getPayload();
         try {
-            String deviceInPayload = deviceOf(t.stream(), payload);
+            String deviceInPayload = Codecs.deviceIdOf(t.stream(), payload);
             if (!deviceInPayload.equals(t.deviceId())) {
                 throw new PayloadException(PayloadException.Reason.INVALID, "payload names device '" + deviceInPayload
                         + "' but arrived on the topic of '" + t.deviceId() + "'");
@@ -126,27 +122,6 @@ public class MqttKafkaBridge {
                 reconnect();
             }
         });
-    }
-
-    private static String deviceOf(DeviceStream stream, byte[] payload) {
-        return switch (stream) {
-            case SAMPLES -> {
-                HardExample m = Codecs.HARD_EXAMPLE.decode(payload);
-                yield m.getDeviceId();
-            }
-            case RESULTS -> {
-                ResultBatch m = Codecs.RESULT_BATCH.decode(payload);
-                yield m.getDeviceId();
-            }
-            case TELEMETRY -> {
-                Telemetry m = Codecs.TELEMETRY.decode(payload);
-                yield m.getDeviceId();
-            }
-            case ACKS -> {
-                DeployAck m = Codecs.DEPLOY_ACK.decode(payload);
-                yield m.getDeviceId();
-            }
-        };
     }
 
     private void ack(MqttMessage message) {

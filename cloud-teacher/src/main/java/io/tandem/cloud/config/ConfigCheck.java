@@ -61,9 +61,23 @@ public class ConfigCheck {
         if (c.teacher().threads() < 1) {
             out.add("tandem.teacher.threads must be >= 1, got " + c.teacher().threads());
         }
+        TandemConfig.Kafka k = c.kafka();
+        range(out, "tandem.kafka.topic-partitions", k.topicPartitions(), 1, 1024);
+        range(out, "tandem.kafka.topic-replication-factor", k.topicReplicationFactor(), 1, 16);
+        range(out, "tandem.kafka.linger-ms", k.lingerMs(), 0, 1000);
+        range(out, "tandem.kafka.delivery-timeout-ms", k.deliveryTimeoutMs(), 1000, 86_400_000);
+        range(out, "tandem.kafka.max-poll-records", k.maxPollRecords(), 1, 10_000);
+        range(out, "tandem.mqtt.max-inflight", c.mqtt().maxInflight(), 10, 65_535);
+        range(out, "tandem.mqtt.keep-alive-seconds", c.mqtt().keepAliveSeconds(), 1, 3600);
         if (!c.publicUrl().startsWith("http://") && !c.publicUrl().startsWith("https://")) {
             out.add("tandem.public-url must be an http(s) URL devices can reach, got " + c.publicUrl());
         }
         return out;
+    }
+
+    private static void range(List<String> out, String key, long value, long min, long max) {
+        if (value < min || value > max) {
+            out.add(key + " must be in " + min + ".." + max + ", got " + value);
+        }
     }
 }

@@ -1,6 +1,7 @@
 package io.tandem.cloud.config;
 
 import io.smallrye.config.ConfigMapping;
+import io.tandem.distill.data.FashionMnist;
 import io.smallrye.config.WithDefault;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -60,6 +61,14 @@ public interface TandemConfig {
         /** Client id of the bridge; its session is persistent, so keep it stable. */
         @WithDefault("tandem-cloud-bridge")
         String clientId();
+
+        /** QoS 1 messages in flight per client, 10..65535; Paho's own default of 10 stalls under load. */
+        @WithDefault("1000")
+        int maxInflight();
+
+        /** Keep-alive interval in seconds, 1..3600. */
+        @WithDefault("10")
+        int keepAliveSeconds();
     }
 
     /** Kafka settings. */
@@ -67,6 +76,30 @@ public interface TandemConfig {
         /** Bootstrap servers. */
         @WithDefault("127.0.0.1:9092")
         String bootstrapServers();
+
+        /** Create Tandem's topics at start when they are missing. */
+        @WithDefault("true")
+        boolean createTopics();
+
+        /** Partitions of each topic the service creates, 1..1024. */
+        @WithDefault("4")
+        int topicPartitions();
+
+        /** Replication factor of each topic the service creates, 1..16. */
+        @WithDefault("1")
+        short topicReplicationFactor();
+
+        /** Producer {@code linger.ms}: how long the bridge waits to fill a batch, 0..1000. */
+        @WithDefault("5")
+        int lingerMs();
+
+        /** Producer {@code delivery.timeout.ms}: how long a record may take to be acknowledged, 1000..86400000. */
+        @WithDefault("120000")
+        int deliveryTimeoutMs();
+
+        /** Consumer {@code max.poll.records}: records the labeler and fleet state take per poll, 1..10000. */
+        @WithDefault("256")
+        int maxPollRecords();
     }
 
     /** Teacher settings. */
@@ -94,7 +127,7 @@ public interface TandemConfig {
         String student();
 
         /** Folder with Fashion-MNIST, the base training data. */
-        @WithDefault("/usr/share/datasets/fashion-mnist")
+        @WithDefault(FashionMnist.DEBIAN_FOLDER)
         Path baseData();
 
         /** First N base training images used; all when larger than the set. */

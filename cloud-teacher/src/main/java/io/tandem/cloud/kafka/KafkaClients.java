@@ -33,9 +33,9 @@ public class KafkaClients {
             p.put(ProducerConfig.ACKS_CONFIG, "all");
             p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
             p.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 5);
-            p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+            p.put(ProducerConfig.LINGER_MS_CONFIG, config.kafka().lingerMs());
             p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 2 << 20);
-            p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 120_000);
+            p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, config.kafka().deliveryTimeoutMs());
             p.put(ProducerConfig.CLIENT_ID_CONFIG, "tandem-bridge");
             producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
         }
@@ -49,7 +49,7 @@ public class KafkaClients {
         c.put(ConsumerConfig.GROUP_ID_CONFIG, group);
         c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        c.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 256);
+        c.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, config.kafka().maxPollRecords());
         c.put(ConsumerConfig.CLIENT_ID_CONFIG, group);
         return new KafkaConsumer<>(c, new StringDeserializer(), new ByteArrayDeserializer());
     }

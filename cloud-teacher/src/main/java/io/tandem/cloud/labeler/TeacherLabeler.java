@@ -6,8 +6,8 @@ import io.tandem.cloud.config.TandemConfig;
 import io.tandem.cloud.kafka.ConsumerLoop;
 import io.tandem.cloud.kafka.KafkaClients;
 import io.tandem.cloud.metrics.Rejections;
-import io.tandem.cloud.retrain.RetrainPipeline;
 import io.tandem.cloud.store.SampleStore;
+import io.tandem.cloud.store.SamplesStored;
 import io.tandem.cloud.teacher.TeacherModel;
 import io.tandem.distill.eval.Metrics;
 import io.tandem.proto.Codecs;
@@ -16,6 +16,7 @@ import io.tandem.proto.Topics;
 import io.tandem.proto.v1.HardExample;
 import io.tandem.proto.v1.LabelledSample;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Event;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import java.util.ArrayList;
@@ -28,7 +29,8 @@ import org.jboss.logging.Logger;
 /**
  * Labels every hard example on {@code tandem.samples} with the teacher and stores it. Offsets are
  * committed only after the store is synced, so a crash relabels rather than loses; the store keeps each
- * (device, sequence) once, so relabelling never double-counts.
+ * (device, sequence) once, so relabelling never double-counts. Each synced batch is announced as a
+ * {@link SamplesStored} event.
  */
 @ApplicationScoped
 public class TeacherLabeler {
@@ -51,7 +53,7 @@ public class TeacherLabeler {
     Rejections rejections;
 
     @Inject
-    RetrainPipeline retrain;
+    Event<SamplesStored> stored;
 
 
     private final AtomicLong labelled = new AtomicLong();
@@ -80,7 +82,7 @@ public class TeacherLabeler {
     void label(ConsumerRecords<String, byte[]> records) {
         List<HardExample> examples = new ArrayList<>();
         List<ConsumerRecord<String, byte[]>> sources = new ArrayList<>();
-        int pixels = (int) teacher.manifest().getInput().getShapeList().stream().mapToLong(Long::longValue)
+        long pixels = teacher.manifest().getInput().getShapeList().stream().mapToLong(Long::longValue)
                 .reduce(1, (a, b) -> a * b);
         for (ConsumerRecord<String, byte[]> r : records) {
             try {
@@ -113,6 +115,7 @@ public class TeacherLabeler {
         int classes = teacher.classes();
         String version = teacher.manifest().getVersion();
         long now = System.currentTimeMillis();
+        int added = 0;
         for (int i = 0; i < examples.size(); i++) {
             LabelledSample.Builder s = LabelledSample.newBuilder().setSchemaVersion(Codecs.SCHEMA_VERSION)
                     .setExample(examples.get(i)).setTeacherLabel(Metrics.argmax(logits, i * classes, classes))
@@ -123,12 +126,13 @@ public class TeacherLabeler {
             }
             if (store.append(s.build())) {
                 labelled.incrementAndGet();
+                added++;
             } else {
                 duplicates.incrementAndGet();
             }
         }
         store.sync();
-        retrain.onStoreGrew(store.size());
+        stored.fire(new SamplesStored(added, store.size()));
     }
 
     void stop(@Observes ShutdownEvent event) {

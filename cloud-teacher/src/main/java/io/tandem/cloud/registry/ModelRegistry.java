@@ -5,6 +5,7 @@ import io.tandem.distill.manifest.ModelArtifacts;
 import io.tandem.proto.Codecs;
 import io.tandem.proto.v1.ModelManifest;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Event;
 import jakarta.inject.Inject;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -25,10 +26,16 @@ import java.util.stream.Stream;
 @ApplicationScoped
 public class ModelRegistry {
 
+    /** Model id of the fleet's students, as the retrain pipeline registers them. */
+    public static final String STUDENT_ID = "student";
+
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
 
     @Inject
     TandemConfig config;
+
+    @Inject
+    Event<ModelRegistered> registered;
 
     private Path root() {
         return config.dataDir().resolve("registry");
@@ -58,6 +65,7 @@ public class ModelRegistry {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot register " + manifest.getModelId() + " " + manifest.getVersion(), e);
         }
+        registered.fire(new ModelRegistered(manifest));
         return manifest;
     }
 

@@ -4,8 +4,8 @@ import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.tandem.cloud.config.TandemConfig;
 import io.tandem.cloud.registry.ModelRegistry;
-import io.tandem.cloud.rollout.RolloutController;
 import io.tandem.cloud.store.SampleStore;
+import io.tandem.cloud.store.SamplesStored;
 import io.tandem.cloud.teacher.TeacherModel;
 import io.tandem.distill.data.FashionMnist;
 import io.tandem.distill.data.ImageSet;
@@ -32,16 +32,15 @@ import java.util.concurrent.TimeUnit;
 import org.jboss.logging.Logger;
 
 /**
- * Retrains the student when enough new labelled samples have arrived: distils the next version from the
- * base training data plus every labelled edge sample, registers it, and rolls it out. At start, when no
- * student exists yet, it distils v1 from the teacher alone. One training runs at a time.
+ * Retrains the student when enough new labelled samples have arrived ({@link SamplesStored}): distils the
+ * next version from the base training data plus every labelled edge sample and registers it; the rollout
+ * follows from the registration. At start, when no student exists yet, it distils v1 from the teacher
+ * alone. One training runs at a time.
  */
 @ApplicationScoped
 public class RetrainPipeline {
 
     private static final Logger LOG = Logger.getLogger(RetrainPipeline.class);
-    /** Model id of the students this pipeline produces. */
-    public static final String STUDENT_ID = "student";
 
     @Inject
     TandemConfig config;
@@ -54,9 +53,6 @@ public class RetrainPipeline {
 
     @Inject
     ModelRegistry registry;
-
-    @Inject
-    RolloutController rollouts;
 
 
     private final ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
@@ -79,21 +75,17 @@ public class RetrainPipeline {
             LOG.info("retrain pipeline disabled (tandem.retrain.enabled=false or no teacher configured)");
             return;
         }
-        Optional<ModelManifest> latest = registry.latest(STUDENT_ID);
+        Optional<ModelManifest> latest = registry.latest(ModelRegistry.STUDENT_ID);
         if (latest.isPresent()) {
             samplesAtLastTraining = (int) latest.get().getEdgeSamples();
             lastVersion = latest.get().getVersion();
-            if (config.rollout().auto()) {
-                rollouts.deploy(STUDENT_ID, lastVersion, config.rollout().fleet());
-            }
         } else if (config.retrain().bootstrap()) {
             submit("bootstrap");
         }
     }
 
-    /** Called by the labeler after each stored batch. */
-    public void onStoreGrew(int storedSamples) {
-        int fresh = storedSamples - samplesAtLastTraining;
+    void onStoreGrew(@Observes SamplesStored event) {
+        int fresh = event.storedSamples() - samplesAtLastTraining;
         int max = config.retrain().maxRounds();
         if (config.retrain().enabled() && !running && fresh >= config.retrain().threshold() && (max == 0 || rounds < max)) {
             submit(fresh + " new labelled samples");
@@ -128,8 +120,8 @@ public class RetrainPipeline {
 
     private void retrain(String reason) {
         List<LabelledSample> samples = store.readAll();
-        Optional<ModelManifest> parent = registry.latest(STUDENT_ID);
-        String version = "v" + (registry.versions(STUDENT_ID).size() + 1);
+        Optional<ModelManifest> parent = registry.latest(ModelRegistry.STUDENT_ID);
+        String version = "v" + (registry.versions(ModelRegistry.STUDENT_ID).size() + 1);
         LOG.infof("retrain %s: %s; %d labelled edge samples", version, reason, samples.size());
         Architecture student = ModelZoo.get(config.retrain().student());
         ImageSet baseData = baseData();
@@ -141,7 +133,7 @@ public class RetrainPipeline {
                 .distill(new StudentDistiller.Request(student, new Teacher.Onnx(teacher.onnx()), teacher.manifest().getVersion(), baseData,
                         edge, heldOut, evalData(), teacher.normalization(),
                         new TrainConfig(r.epochs(), r.batchSize(), r.learningRate(), r.seed(), r.temperature(), r.alpha()),
-                        ModelManifest.newBuilder().setModelId(STUDENT_ID).setVersion(version)
+                        ModelManifest.newBuilder().setModelId(ModelRegistry.STUDENT_ID).setVersion(version)
                                 .setParentVersion(parent.map(ModelManifest::getVersion).orElse(""))
                                 .setDataSnapshot("fashion-mnist/train[0:" + baseData.size() + "] + store["
                                         + samples.size() + "]"),
@@ -155,9 +147,6 @@ public class RetrainPipeline {
         lastVersion = version;
         LOG.infof("retrain %s done: eval accuracy %.4f on %d samples, learned from %d edge samples", version,
                 m.getMetricsOrThrow("eval_accuracy"), (long) m.getMetricsOrThrow("eval_samples"), m.getEdgeSamples());
-        if (config.rollout().auto()) {
-            rollouts.deploy(STUDENT_ID, version, config.rollout().fleet());
-        }
     }
 
     private synchronized ImageSet baseData() {

@@ -1,7 +1,9 @@
 package io.tandem.cloud.rollout;
 
 import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
 import io.tandem.cloud.config.TandemConfig;
+import io.tandem.cloud.registry.ModelRegistered;
 import io.tandem.cloud.registry.ModelRegistry;
 import io.tandem.proto.Codecs;
 import io.tandem.proto.Topics;
@@ -22,7 +24,9 @@ import org.jboss.logging.Logger;
 
 /**
  * Rolls a registered student out to a fleet by publishing a retained deploy command (QoS 1) on the
- * fleet's deploy topic, so devices that connect later still learn what to run.
+ * fleet's deploy topic, so devices that connect later still learn what to run. With
+ * {@code tandem.rollout.auto}, every newly registered student ({@link ModelRegistered}) goes to the configured
+ * fleet, and at start the newest registered student is announced again.
  */
 @ApplicationScoped
 public class RolloutController {
@@ -35,6 +39,8 @@ public class RolloutController {
     @Inject
     ModelRegistry registry;
 
+    private static final String STUDENT_ROLE = "student";
+
     private MqttClient client;
     private final List<Rollout> rollouts = new ArrayList<>();
 
@@ -43,12 +49,25 @@ public class RolloutController {
             float confidenceThreshold, long issuedAtMs) {
     }
 
+    void deployLatestAtStart(@Observes StartupEvent event) {
+        if (config.rollout().auto() && config.fleet().enabled()) {
+            registry.latest(ModelRegistry.STUDENT_ID).ifPresent(m -> deploy(ModelRegistry.STUDENT_ID, m.getVersion(), config.rollout().fleet()));
+        }
+    }
+
+    void onRegistered(@Observes ModelRegistered event) {
+        ModelManifest m = event.manifest();
+        if (config.rollout().auto() && STUDENT_ROLE.equals(m.getRole())) {
+            deploy(m.getModelId(), m.getVersion(), config.rollout().fleet());
+        }
+    }
+
     /** Publishes the deploy command for a registered model version to a fleet. */
     public synchronized Rollout deploy(String modelId, String version, String fleet) {
         Topics.requireId("fleet", fleet);
         ModelManifest m = registry.manifest(modelId, version).orElseThrow(() -> new IllegalArgumentException(
                 "model " + modelId + " " + version + " is not registered"));
-        if (!"student".equals(m.getRole())) {
+        if (!STUDENT_ROLE.equals(m.getRole())) {
             throw new IllegalArgumentException(modelId + " " + version + " is a " + m.getRole() + ", only students go to devices");
         }
         String rolloutId = "r-" + UUID.randomUUID().toString().substring(0, 8);
@@ -85,6 +104,7 @@ public class RolloutController {
             MqttConnectOptions options = new MqttConnectOptions();
             options.setCleanSession(true);
             options.setAutomaticReconnect(true);
+            options.setKeepAliveInterval(config.mqtt().keepAliveSeconds());
             client.connect(options);
         }
         return client;

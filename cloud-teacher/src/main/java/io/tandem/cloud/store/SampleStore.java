@@ -59,11 +59,6 @@ public class SampleStore {
         LOG.infof("sample store %s holds %d labelled samples", file, keys.size());
     }
 
-    /** The store's file, for the retrain pipeline and the distill CLI. */
-    public Path file() {
-        return file;
-    }
-
     private static String key(LabelledSample s) {
         return s.getExample().getDeviceId() + "#" + s.getExample().getSequence();
     }

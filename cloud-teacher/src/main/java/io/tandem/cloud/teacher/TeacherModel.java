@@ -11,7 +11,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Optional;
 import org.jboss.logging.Logger;
 
 /**
@@ -101,11 +100,6 @@ public class TeacherModel {
     public int classes() {
         load();
         return classifier.classes();
-    }
-
-    /** The version, if a teacher is configured. */
-    public Optional<String> version() {
-        return configured() ? Optional.of(manifest().getVersion()) : Optional.empty();
     }
 
     @PreDestroy

@@ -2,10 +2,10 @@ package io.tandem.distill.cli;
 
 import io.tandem.distill.data.FashionMnist;
 import io.tandem.distill.data.ImageSet;
-import io.tandem.distill.data.Normalization;
 import io.tandem.distill.eval.Evaluation;
 import io.tandem.distill.kd.EdgeSamples;
 import io.tandem.distill.manifest.ModelArtifacts;
+import io.tandem.distill.manifest.ModelInput;
 import io.tandem.distill.quant.Calibration;
 import io.tandem.distill.quant.CpuFeatures;
 import io.tandem.distill.quant.ModelQuantizer;
@@ -15,7 +15,6 @@ import io.tandem.proto.Codecs;
 import io.tandem.proto.RecordFiles;
 import io.tandem.proto.v1.LabelledSample;
 import io.tandem.proto.v1.ModelManifest;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -29,11 +28,15 @@ import picocli.CommandLine.Option;
         description = "Quantise an ONNX model to INT8 (QDQ), calibrating on training images or stored edge samples.")
 final class QuantizeCommand implements Callable<Integer> {
 
-    @Option(names = "--model", required = true, description = "Float ONNX model (its .manifest.pb beside it is copied)")
+    @Option(names = "--model", required = true, description = "Float ONNX model; its manifest gives the input spec"
+            + " and classes and is copied beside the output")
     Path model;
 
     @Option(names = "--out", required = true, description = "INT8 ONNX file to write")
     Path out;
+
+    @Option(names = "--manifest", description = "The model's manifest (default: <model>.manifest.pb beside it)")
+    Path manifestFile;
 
     @Option(names = "--data", description = "Fashion-MNIST folder (default: ${DEFAULT-VALUE})")
     Path data = FashionMnist.DEBIAN_DIR;
@@ -79,37 +82,37 @@ final class QuantizeCommand implements Callable<Integer> {
         };
         QuantConfig config = new QuantConfig(activations, reduce, method, percentile, new HashSet<>(exclude),
                 quantizeOutput, new HashSet<>(weightOnly));
+        ModelManifest m = ModelInput.manifestOf(model, manifestFile);
+        ModelInput input = ModelInput.of(m);
         ImageSet calibration;
         if (samples != null) {
             List<LabelledSample> stored = new ArrayList<>();
             RecordFiles.read(samples, Codecs.LABELLED_SAMPLE, stored::add,
                     e -> System.err.println("skipping sample: " + e.getMessage()));
-            calibration = EdgeSamples.from(stored, 28, 28, 10).images().head(calibrationSize);
+            calibration = EdgeSamples.from(stored, input.rows(), input.cols(), input.classes().size()).images()
+                    .head(calibrationSize);
             if (calibration.size() == 0) {
                 throw new IllegalArgumentException(samples + " holds no usable samples for calibration");
             }
         } else {
-            calibration = FashionMnist.heldOutPart(FashionMnist.train(data)).head(calibrationSize);
+            calibration = input.require(FashionMnist.heldOutPart(FashionMnist.train(data)), data.toString())
+                    .head(calibrationSize);
         }
         System.out.printf("calibrating on %d inputs (%s, %s activations, %s weights)%n", calibration.size(),
                 method, activations, reduce ? "7-bit" : "8-bit");
-        ModelQuantizer.Result r = ModelQuantizer.quantize(model, calibration, Normalization.FASHION_MNIST, config, out);
+        ModelQuantizer.Result r = ModelQuantizer.quantize(model, calibration, input.normalization(), config, out);
         System.out.println("ONNX Runtime runs: " + r.optimizedOps());
         if (r.integerKernels() == 0 && weightOnly.isEmpty()) {
             throw new IllegalStateException("ONNX Runtime runs no integer kernel for " + out + "; nothing was gained");
         }
-        Path manifest = model.resolveSibling(model.getFileName().toString().replaceFirst("\\.onnx$", "") + ".manifest.pb");
         String base = out.getFileName().toString().replaceFirst("\\.onnx$", "");
         Path dir = out.toAbsolutePath().getParent();
-        ModelManifest m = Files.exists(manifest) ? ModelArtifacts.readManifest(manifest) : null;
-        Evaluation report = Evaluation.run(out, FashionMnist.test(data).head(evalLimit), Normalization.FASHION_MNIST, null,
-                m == null ? 1f : m.getTemperature(), m == null ? -1 : m.getParameters());
-        report.write(dir, base, FashionMnist.CLASSES);
-        if (m != null) {
-            ModelArtifacts.writeManifest(m.toBuilder().putAllMetrics(report.metrics()).putMetrics("int8", 1)
-                    .setDataSnapshot(m.getDataSnapshot() + " | int8 calibrated on " + calibration.size()
-                            + (samples == null ? " held-out images" : " edge samples")), ModelArtifacts.Files3.of(dir, base));
-        }
+        Evaluation report = Evaluation.run(out, input.require(FashionMnist.test(data), data.toString()).head(evalLimit),
+                input.normalization(), null, m.getTemperature(), m.getParameters());
+        report.write(dir, base, input.classes());
+        ModelArtifacts.writeManifest(m.toBuilder().putAllMetrics(report.metrics()).putMetrics("int8", 1)
+                .setDataSnapshot(m.getDataSnapshot() + " | int8 calibrated on " + calibration.size()
+                        + (samples == null ? " held-out images" : " edge samples")), ModelArtifacts.Files3.of(dir, base));
         System.out.printf("int8 accuracy %.4f on %d test images; report %s%n", report.accuracy(), report.samples(),
                 dir.resolve(base + ".eval.md"));
         System.out.println("wrote " + out);

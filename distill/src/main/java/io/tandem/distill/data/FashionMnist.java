@@ -7,8 +7,14 @@ import java.util.List;
 /** Locates Fashion-MNIST as Debian's {@code dataset-fashion-mnist} package installs it. */
 public final class FashionMnist {
 
-    /** Where Debian installs the data set. */
-    public static final Path DEBIAN_DIR = Path.of("/usr/share/datasets/fashion-mnist");
+    /**
+     * Where Debian's {@code dataset-fashion-mnist} installs the data set: the one definition every module and
+     * configuration default refers to.
+     */
+    public static final String DEBIAN_FOLDER = "/usr/share/datasets/fashion-mnist";
+
+    /** {@link #DEBIAN_FOLDER} as a path. */
+    public static final Path DEBIAN_DIR = Path.of(DEBIAN_FOLDER);
 
     /** The ten class names, in label order. */
     public static final List<String> CLASSES = List.of("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",

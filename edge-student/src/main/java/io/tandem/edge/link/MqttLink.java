@@ -1,5 +1,6 @@
 package io.tandem.edge.link;
 
+import io.tandem.edge.device.DeviceConfig;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -22,18 +23,15 @@ import org.eclipse.paho.client.mqttv3.persist.MqttDefaultFilePersistence;
  */
 public final class MqttLink implements AutoCloseable {
 
-    /** In-flight QoS 1 messages; Paho's default of 10 stalls under load. */
-    public static final int MAX_INFLIGHT = 1000;
-    /** Messages kept while disconnected. */
-    public static final int OFFLINE_BUFFER = 20_000;
-
     private final MqttAsyncClient client;
     private final List<String> subscriptions;
     private final BiConsumer<String, byte[]> onMessage;
+    private final DeviceConfig.MqttTuning tuning;
 
     /** Creates a link; nothing connects until {@link #connect()}. */
-    public MqttLink(String brokerUrl, String clientId, Path persistenceDir, List<String> subscriptions,
-            BiConsumer<String, byte[]> onMessage) {
+    public MqttLink(String brokerUrl, String clientId, Path persistenceDir, DeviceConfig.MqttTuning tuning,
+            List<String> subscriptions, BiConsumer<String, byte[]> onMessage) {
+        this.tuning = tuning;
         try {
             this.client = new MqttAsyncClient(brokerUrl, clientId, new MqttDefaultFilePersistence(persistenceDir.toString()));
         } catch (MqttException e) {
@@ -43,7 +41,7 @@ public final class MqttLink implements AutoCloseable {
         this.onMessage = onMessage;
         DisconnectedBufferOptions buffer = new DisconnectedBufferOptions();
         buffer.setBufferEnabled(true);
-        buffer.setBufferSize(OFFLINE_BUFFER);
+        buffer.setBufferSize(tuning.offlineBuffer());
         buffer.setPersistBuffer(true);
         buffer.setDeleteOldestMessages(false);
         client.setBufferOpts(buffer);
@@ -74,8 +72,8 @@ public final class MqttLink implements AutoCloseable {
         MqttConnectOptions options = new MqttConnectOptions();
         options.setCleanSession(false);
         options.setAutomaticReconnect(true);
-        options.setMaxInflight(MAX_INFLIGHT);
-        options.setKeepAliveInterval(10);
+        options.setMaxInflight(tuning.maxInflight());
+        options.setKeepAliveInterval(tuning.keepAliveSeconds());
         options.setConnectionTimeout(10);
         long deadline = System.currentTimeMillis() + timeoutMs;
         while (true) {
@@ -138,6 +136,11 @@ public final class MqttLink implements AutoCloseable {
                 sleep(10);
             }
         }
+    }
+
+    /** Whether the client is connected to the broker now. */
+    public boolean connected() {
+        return client.isConnected();
     }
 
     /** Number of QoS 1 messages not yet acknowledged. */

@@ -1,5 +1,6 @@
 package io.tandem.edge.ota;
 
+import io.tandem.edge.device.DeviceConfig;
 import io.tandem.edge.inference.ModelLoadException;
 import io.tandem.edge.inference.StudentModel;
 import io.tandem.proto.ArtifactDigest;
@@ -18,7 +19,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
-import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -31,7 +31,8 @@ public final class ModelUpdater implements AutoCloseable {
 
     private final Path modelsDir;
     private final int threads;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    private final DeviceConfig.OtaSettings settings;
+    private final HttpClient http;
     private final AtomicReference<Active> active = new AtomicReference<>();
 
     /** The model in service and the command that put it there. */
@@ -39,9 +40,11 @@ public final class ModelUpdater implements AutoCloseable {
     }
 
     /** Creates an updater that keeps artifacts in {@code modelsDir}. */
-    public ModelUpdater(Path modelsDir, int threads) {
+    public ModelUpdater(Path modelsDir, int threads, DeviceConfig.OtaSettings settings) {
         this.modelsDir = modelsDir;
         this.threads = threads;
+        this.settings = settings;
+        this.http = HttpClient.newBuilder().connectTimeout(settings.connectTimeout()).build();
         try {
             Files.createDirectories(modelsDir);
         } catch (IOException e) {
@@ -97,7 +100,8 @@ public final class ModelUpdater implements AutoCloseable {
         }
         Path part = modelsDir.resolve(target.getFileName() + ".part");
         HttpRequest request = HttpRequest.newBuilder(URI.create(command.getArtifactUrl()))
-                .timeout(Duration.ofSeconds(60)).GET().build();
+                .timeout(settings.downloadTimeout()).GET().build();
+        long deadline = System.nanoTime() + settings.downloadTimeout().toNanos();
         HttpResponse<InputStream> response;
         try {
             response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
@@ -115,6 +119,10 @@ public final class ModelUpdater implements AutoCloseable {
             byte[] buf = new byte[1 << 16];
             int n;
             while ((n = in.read(buf)) > 0) {
+                if (System.nanoTime() > deadline) {
+                    throw new IOException("download of " + command.getArtifactUrl() + " took longer than "
+                            + settings.downloadTimeout().toMillis() + " ms");
+                }
                 size += n;
                 if (size > command.getSizeBytes()) {
                     throw new VerificationException("artifact is larger than the announced " + command.getSizeBytes()
@@ -123,7 +131,7 @@ public final class ModelUpdater implements AutoCloseable {
                 digest.update(buf, 0, n);
                 out.write(buf, 0, n);
             }
-        } catch (VerificationException e) {
+        } catch (IOException e) {
             Files.deleteIfExists(part);
             throw e;
         }

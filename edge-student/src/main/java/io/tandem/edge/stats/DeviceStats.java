@@ -1,15 +1,9 @@
 package io.tandem.edge.stats;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -36,11 +30,6 @@ public final class DeviceStats {
             return frames.get();
         }
 
-        /** Share of frames with ground truth that this version got right; NaN when none had any. */
-        public double accuracy() {
-            long l = labelled.get();
-            return l == 0 ? Double.NaN : correct.get() / (double) l;
-        }
     }
 
     private final Map<String, VersionStats> versions = new LinkedHashMap<>();
@@ -129,33 +118,17 @@ public final class DeviceStats {
         return copy[(int) Math.min(copy.length - 1, Math.floor(pct / 100 * copy.length))];
     }
 
-    /** Writes the counters as JSON, atomically, for the operator and the demo's report. */
-    public void writeJson(Path file, String deviceId, String fleet, String activeVersion, boolean stopped) {
-        List<String> rows = new ArrayList<>();
+    /** A consistent copy of the counters. */
+    public DeviceStatus snapshot(String deviceId, String fleet, String activeVersion, boolean stopped) {
+        List<DeviceStatus.Version> rows = new ArrayList<>();
         synchronized (this) {
             for (VersionStats v : versions.values()) {
-                double acc = v.accuracy();
-                rows.add(String.format(Locale.ROOT,
-                        "    {\"version\": \"%s\", \"frames\": %d, \"labelled\": %d, \"correct\": %d, \"escalated\": %d,"
-                                + " \"accuracy\": %s}",
-                        v.version, v.frames.get(), v.labelled.get(), v.correct.get(), v.escalated.get(),
-                        Double.isNaN(acc) ? "null" : String.format(Locale.ROOT, "%.6f", acc)));
+                rows.add(new DeviceStatus.Version(v.version, v.frames.get(), v.labelled.get(), v.correct.get(),
+                        v.escalated.get()));
             }
         }
-        String json = String.format(Locale.ROOT, "{%n  \"device\": \"%s\",%n  \"fleet\": \"%s\",%n"
-                        + "  \"active_version\": \"%s\",%n  \"stopped\": %s,%n  \"inferences\": %d,%n"
-                        + "  \"hard_examples_sent\": %d,%n  \"hard_examples_acked\": %d,%n  \"hard_examples_failed\": %d,%n"
-                        + "  \"rejected_messages\": %d,%n  \"latency_p50_ms\": %.3f,%n  \"latency_p99_ms\": %.3f,%n"
-                        + "  \"versions\": [%n%s%n  ]%n}%n",
-                deviceId, fleet, activeVersion, stopped, inferences.get(), hardSent.get(), hardAcked.get(),
-                hardFailed.get(), rejectedMessages.get(), latencyPercentile(50), latencyPercentile(99),
-                String.join(",\n", rows));
-        try {
-            Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-            Files.writeString(tmp, json);
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write status " + file, e);
-        }
+        return new DeviceStatus(deviceId, fleet, activeVersion, stopped, inferences.get(), hardSent.get(),
+                hardAcked.get(), hardFailed.get(), rejectedMessages.get(), latencyPercentile(50), latencyPercentile(99),
+                List.copyOf(rows));
     }
 }

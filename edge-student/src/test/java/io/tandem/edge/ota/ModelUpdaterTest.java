@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpServer;
+import io.tandem.edge.device.DeviceConfig;
 import io.tandem.proto.Codecs;
 import io.tandem.proto.v1.DeployAck;
 import io.tandem.proto.v1.DeployCommand;
@@ -73,7 +74,7 @@ class ModelUpdaterTest {
 
     @Test
     void verifiesLoadsAndSwapsOnlyGoodModels() throws Exception {
-        try (ModelUpdater updater = new ModelUpdater(dir, 1)) {
+        try (ModelUpdater updater = new ModelUpdater(dir, 1, DeviceConfig.OtaSettings.DEFAULT)) {
             DeployAck.Builder ok = updater.apply(command("v1", "/v1", model, manifest));
             assertEquals(DeployAck.Status.ACTIVE, ok.getStatus(), ok.getDetail());
             float[] p = updater.active().orElseThrow().model().probabilities(new byte[784]);

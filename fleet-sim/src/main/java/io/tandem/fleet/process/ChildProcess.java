@@ -1,4 +1,4 @@
-package io.tandem.localstack.demo;
+package io.tandem.fleet.process;
 
 import java.io.BufferedReader;
 import java.io.IOException;

@@ -1,21 +1,21 @@
-package io.tandem.localstack.demo;
+package io.tandem.fleet.demo;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tandem.fleet.faults.BadInputInjector;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /**
- * The whole loop on a reduced budget: local stack, teacher training, cloud teacher and two edge agents,
- * each a separate process talking over real Kafka and MQTT brokers on loopback, with malformed and
- * oversized messages injected on every wire.
+ * The whole loop on a reduced budget: local stack, teacher training and cloud teacher as separate
+ * processes, two edge devices on the edge library in the test's JVM, all talking over real Kafka and MQTT
+ * brokers on loopback, with malformed and oversized messages injected on every wire.
  */
 class LoopIT {
 
@@ -24,7 +24,7 @@ class LoopIT {
         Path project = Path.of("..").toAbsolutePath().normalize();
         LoopDemo demo = new LoopDemo();
         demo.projectDir = project;
-        demo.workDir = Path.of("local-stack/target/loop-it");
+        demo.workDir = Path.of("fleet-sim/target/loop-it");
         demo.teacherLimit = 3000;
         demo.baseLimit = 3000;
         demo.studentEpochs = 2;
@@ -36,7 +36,7 @@ class LoopIT {
         assertEquals(0, demo.call());
 
         JsonNode report = new ObjectMapper().readTree(
-                Files.readString(project.resolve("local-stack/target/loop-it/report.json")));
+                Files.readString(project.resolve("fleet-sim/target/loop-it/report.json")));
         Set<String> devices = new HashSet<>();
         report.path("devices").forEach(d -> devices.add(d.asText()));
         assertEquals(Set.of("edge-1", "edge-2"), devices);
@@ -64,12 +64,10 @@ class LoopIT {
         assertEquals(sent, report.path("samples_labelled").asLong(), "every PUBACKed sample is labelled and stored");
 
         JsonNode rejected = report.path("cloud_rejections");
-        for (String key : List.of("mqtt/samples/MALFORMED", "mqtt/samples/OVERSIZED", "mqtt/results/MALFORMED",
-                "mqtt/telemetry/MALFORMED", "mqtt/acks/MALFORMED", "kafka/tandem.samples/MALFORMED",
-                "kafka/tandem.results/MALFORMED", "kafka/tandem.telemetry/MALFORMED", "kafka/tandem.acks/MALFORMED")) {
+        for (String key : BadInputInjector.CLOUD_REJECTION_KEYS) {
             assertEquals(1, rejected.path(key).asLong(), key + " counted once: " + rejected);
         }
-        String chart = Files.readString(project.resolve("local-stack/target/loop-it/report.svg"));
+        String chart = Files.readString(project.resolve("fleet-sim/target/loop-it/report.svg"));
         assertTrue(chart.startsWith("<svg") && chart.contains("v2"), "the report is plotted");
         assertEquals(1, report.path("edge_rejections").path("edge-1").asLong(), "edge-1 refused the bad deploy command");
     }

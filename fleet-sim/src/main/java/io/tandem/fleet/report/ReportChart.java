@@ -1,4 +1,4 @@
-package io.tandem.localstack.demo;
+package io.tandem.fleet.report;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;

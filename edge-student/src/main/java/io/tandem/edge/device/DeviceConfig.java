@@ -1,0 +1,108 @@
+package io.tandem.edge.device;
+
+import io.tandem.proto.Topics;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * Everything one edge device is configured with. Defaults are in {@link #defaults(String, Path)} and listed
+ * in {@code docs/configuration.md}.
+ *
+ * @param deviceId device id, one MQTT topic level ({@code [A-Za-z0-9_.-]{1,64}})
+ * @param fleet fleet id, same rule
+ * @param mqttUrl broker URL (default {@code tcp://127.0.0.1:1883})
+ * @param workDir models (current and previous), MQTT store-and-forward and the sequence counter
+ * @param threads ONNX Runtime intra-op threads (default 1, 1..64)
+ * @param framesPerVersion frames each model version answers before the device idles; 0 = no limit (default 0)
+ * @param fps frame rate; 0 = as fast as possible (default 0)
+ * @param telemetryInterval telemetry interval (default 2 s, at least 50 ms)
+ * @param resultsBatch results per published batch (default 100, 1..4096)
+ * @param connectTimeout give up at start when the broker stays unreachable this long (default 120 s)
+ * @param mqtt MQTT client tuning
+ * @param ota model download settings
+ */
+public record DeviceConfig(String deviceId, String fleet, String mqttUrl, Path workDir, int threads,
+        long framesPerVersion, double fps, Duration telemetryInterval, int resultsBatch, Duration connectTimeout,
+        MqttTuning mqtt, OtaSettings ota) {
+
+    /**
+     * MQTT client tuning.
+     *
+     * @param maxInflight QoS 1 messages in flight (default 1000, 10..65535; Paho's own 10 stalls under load)
+     * @param offlineBuffer messages kept on disk while disconnected (default 20,000, at least 100)
+     * @param keepAliveSeconds keep-alive interval (default 10, 1..3600)
+     */
+    public record MqttTuning(int maxInflight, int offlineBuffer, int keepAliveSeconds) {
+
+        /** The defaults. */
+        public static final MqttTuning DEFAULT = new MqttTuning(1000, 20_000, 10);
+
+        /** Checks the ranges, naming the value out of range. */
+        public MqttTuning {
+            require(maxInflight >= 10 && maxInflight <= 65_535, "MQTT max in-flight must be in 10..65535, got "
+                    + maxInflight);
+            require(offlineBuffer >= 100, "MQTT offline buffer must be at least 100 messages, got " + offlineBuffer);
+            require(keepAliveSeconds >= 1 && keepAliveSeconds <= 3600, "MQTT keep-alive must be in 1..3600 s, got "
+                    + keepAliveSeconds);
+        }
+    }
+
+    /**
+     * Model download settings.
+     *
+     * @param connectTimeout TCP connect timeout of an artifact download (default 10 s)
+     * @param downloadTimeout time one artifact download may take, headers to last byte (default 60 s)
+     */
+    public record OtaSettings(Duration connectTimeout, Duration downloadTimeout) {
+
+        /** The defaults. */
+        public static final OtaSettings DEFAULT = new OtaSettings(Duration.ofSeconds(10), Duration.ofSeconds(60));
+
+        /** Checks the ranges. */
+        public OtaSettings {
+            require(!connectTimeout.isNegative() && !connectTimeout.isZero(), "OTA connect timeout must be positive");
+            require(!downloadTimeout.isNegative() && !downloadTimeout.isZero(), "OTA download timeout must be positive");
+        }
+    }
+
+    /** Checks every value, naming the one out of range. */
+    public DeviceConfig {
+        Topics.requireId("device id", deviceId);
+        Topics.requireId("fleet", fleet);
+        require(mqttUrl != null && (mqttUrl.startsWith("tcp://") || mqttUrl.startsWith("ssl://")),
+                "MQTT URL must start with tcp:// or ssl://, got " + mqttUrl);
+        require(workDir != null, "a work folder is required");
+        require(threads >= 1 && threads <= 64, "threads must be in 1..64, got " + threads);
+        require(framesPerVersion >= 0, "frames per version must be >= 0, got " + framesPerVersion);
+        require(fps >= 0 && Double.isFinite(fps), "fps must be >= 0, got " + fps);
+        require(telemetryInterval.toMillis() >= 50, "telemetry interval must be at least 50 ms, got "
+                + telemetryInterval.toMillis() + " ms");
+        require(resultsBatch >= 1 && resultsBatch <= 4096, "results batch must be in 1..4096, got " + resultsBatch);
+        require(!connectTimeout.isNegative(), "connect timeout must be >= 0");
+        require(mqtt != null && ota != null, "MQTT and OTA settings are required");
+    }
+
+    /** A device with every default but its id and folder. */
+    public static DeviceConfig defaults(String deviceId, Path workDir) {
+        return new DeviceConfig(deviceId, "default", "tcp://127.0.0.1:1883", workDir, 1, 0, 0, Duration.ofSeconds(2),
+                100, Duration.ofSeconds(120), MqttTuning.DEFAULT, OtaSettings.DEFAULT);
+    }
+
+    /** This configuration in another fleet, on another broker. */
+    public DeviceConfig withFleet(String fleet, String mqttUrl) {
+        return new DeviceConfig(deviceId, fleet, mqttUrl, workDir, threads, framesPerVersion, fps, telemetryInterval,
+                resultsBatch, connectTimeout, mqtt, ota);
+    }
+
+    /** This configuration with another pace: frames per version, frame rate and telemetry interval. */
+    public DeviceConfig withPace(long framesPerVersion, double fps, Duration telemetryInterval) {
+        return new DeviceConfig(deviceId, fleet, mqttUrl, workDir, threads, framesPerVersion, fps, telemetryInterval,
+                resultsBatch, connectTimeout, mqtt, ota);
+    }
+
+    private static void require(boolean ok, String message) {
+        if (!ok) {
+            throw new IllegalArgumentException(message);
+        }
+    }
+}

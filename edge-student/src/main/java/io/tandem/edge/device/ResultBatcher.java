@@ -1,0 +1,54 @@
+package io.tandem.edge.device;
+
+import io.tandem.edge.link.MqttLink;
+import io.tandem.proto.Codecs;
+import io.tandem.proto.Topics;
+import io.tandem.proto.Topics.DeviceStream;
+import io.tandem.proto.v1.InferenceResult;
+import io.tandem.proto.v1.ResultBatch;
+
+/**
+ * Collects one device's inference results into batches of one model version and publishes each batch on
+ * the device's results topic when it is full, when the version changes, or when flushed.
+ */
+final class ResultBatcher {
+
+    private final MqttLink link;
+    private final String deviceId;
+    private final String fleet;
+    private final String topic;
+    private final int batchSize;
+    private ResultBatch.Builder batch;
+    private long batchSequence;
+
+    ResultBatcher(MqttLink link, String deviceId, String fleet, int batchSize) {
+        this.link = link;
+        this.deviceId = deviceId;
+        this.fleet = fleet;
+        this.topic = Topics.mqtt(fleet, deviceId, DeviceStream.RESULTS);
+        this.batchSize = batchSize;
+    }
+
+    /** Adds one result answered by {@code modelVersion}. */
+    void add(String modelVersion, InferenceResult.Builder result) {
+        if (batch != null && !batch.getModelVersion().equals(modelVersion)) {
+            flush();
+        }
+        if (batch == null) {
+            batch = ResultBatch.newBuilder().setSchemaVersion(Codecs.SCHEMA_VERSION).setDeviceId(deviceId)
+                    .setFleet(fleet).setModelVersion(modelVersion).setBatchSequence(batchSequence++);
+        }
+        batch.addResults(result);
+        if (batch.getResultsCount() >= batchSize) {
+            flush();
+        }
+    }
+
+    /** Publishes what was collected, if anything. */
+    void flush() {
+        if (batch != null && batch.getResultsCount() > 0) {
+            link.publish(topic, Codecs.RESULT_BATCH.encode(batch.build()), false, ok -> { });
+        }
+        batch = null;
+    }
+}

@@ -1,0 +1,72 @@
+package io.tandem.edge.device;
+
+import io.tandem.edge.link.MqttLink;
+import io.tandem.edge.stats.DeviceStats;
+import io.tandem.proto.Codecs;
+import io.tandem.proto.Topics;
+import io.tandem.proto.Topics.DeviceStream;
+import io.tandem.proto.v1.Telemetry;
+import java.time.Duration;
+import java.util.function.Supplier;
+
+/** Publishes one device's telemetry on its own thread at a fixed interval until closed. */
+final class TelemetryReporter implements AutoCloseable {
+
+    private final MqttLink link;
+    private final DeviceStats stats;
+    private final String deviceId;
+    private final String fleet;
+    private final Supplier<String> activeVersion;
+    private final Thread thread;
+    private volatile boolean running = true;
+
+    TelemetryReporter(MqttLink link, DeviceStats stats, String deviceId, String fleet, Supplier<String> activeVersion,
+            Duration interval) {
+        this.link = link;
+        this.stats = stats;
+        this.deviceId = deviceId;
+        this.fleet = fleet;
+        this.activeVersion = activeVersion;
+        this.thread = new Thread(() -> {
+            while (running) {
+                try {
+                    Thread.sleep(interval.toMillis());
+                } catch (InterruptedException e) {
+                    return;
+                }
+                publish();
+            }
+        }, deviceId + "-telemetry");
+        thread.setDaemon(true);
+    }
+
+    void start() {
+        thread.start();
+    }
+
+    /** Publishes one telemetry message now. */
+    void publish() {
+        Telemetry t = Telemetry.newBuilder().setSchemaVersion(Codecs.SCHEMA_VERSION).setDeviceId(deviceId)
+                .setFleet(fleet).setModelVersion(activeVersion.get()).setTimeMs(System.currentTimeMillis())
+                .setInferencesTotal(stats.inferences()).setHardExamplesSent(stats.hardAcked())
+                .setHardExamplesPending(link.pending()).setLatencyP50Ms(stats.latencyPercentile(50))
+                .setLatencyP99Ms(stats.latencyPercentile(99)).setRejectedMessages(stats.rejected()).build();
+        try {
+            link.publish(Topics.mqtt(fleet, deviceId, DeviceStream.TELEMETRY), Codecs.TELEMETRY.encode(t), false,
+                    ok -> { });
+        } catch (IllegalStateException e) {
+            System.out.println("[" + deviceId + "] telemetry not sent: " + e.getMessage());
+        }
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        thread.interrupt();
+        try {
+            thread.join(5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

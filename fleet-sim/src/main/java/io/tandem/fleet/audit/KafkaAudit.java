@@ -1,0 +1,53 @@
+package io.tandem.fleet.audit;
+
+import io.tandem.proto.Codecs;
+import io.tandem.proto.PayloadException;
+import io.tandem.proto.Topics;
+import io.tandem.proto.v1.HardExample;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+
+/** Reads a Kafka topic from its beginning to its current end, without a consumer group, to count what is there. */
+public final class KafkaAudit {
+
+    private KafkaAudit() {
+    }
+
+    /**
+     * Distinct hard examples, by (device, sequence), on {@code tandem.samples}; records that are not valid
+     * hard examples (injected bad input) are not samples and are left out.
+     */
+    public static long distinctSamples(String bootstrap, Duration timeout) {
+        Set<String> keys = new HashSet<>();
+        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false),
+                new StringDeserializer(), new ByteArrayDeserializer())) {
+            List<TopicPartition> partitions = consumer.partitionsFor(Topics.KAFKA_SAMPLES).stream()
+                    .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p)) && System.nanoTime() < deadline) {
+                for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(500))) {
+                    try {
+                        HardExample e = Codecs.HARD_EXAMPLE.decode(r.value());
+                        keys.add(e.getDeviceId() + "#" + e.getSequence());
+                    } catch (PayloadException e) {
+                        // Not a sample: the bad-input check counts these on the cloud's side.
+                    }
+                }
+            }
+        }
+        return keys.size();
+    }
+}
