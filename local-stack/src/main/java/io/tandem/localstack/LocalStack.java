@@ -69,7 +69,7 @@ public final class LocalStack implements AutoCloseable {
     }
 
     /** Parses the command line; every option takes one value. */
-    static LocalStack fromArgs(String[] args) {
+    public static LocalStack fromArgs(String[] args) {
         String host = "127.0.0.1";
         int kafkaPort = 9092;
         int controllerPort = 9093;

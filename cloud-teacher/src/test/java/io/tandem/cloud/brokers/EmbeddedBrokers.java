@@ -1,0 +1,78 @@
+package io.tandem.cloud.brokers;
+
+import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
+import io.tandem.localstack.LocalStack;
+import io.tandem.proto.Codecs;
+import io.tandem.proto.v1.ModelManifest;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * The embedded Kafka and MQTT brokers of {@code local-stack}, started on free loopback ports for the
+ * component tests, with a small real ONNX classifier as the teacher. Tests read the addresses from
+ * {@link #mqttUrl()} and {@link #bootstrapServers()}.
+ */
+public final class EmbeddedBrokers implements QuarkusTestResourceLifecycleManager {
+
+    private static volatile String mqttUrl;
+    private static volatile String bootstrap;
+    private LocalStack stack;
+
+    /** The MQTT broker of the running test resource. */
+    public static String mqttUrl() {
+        return mqttUrl;
+    }
+
+    /** Kafka's bootstrap servers of the running test resource. */
+    public static String bootstrapServers() {
+        return bootstrap;
+    }
+
+    @Override
+    public Map<String, String> start() {
+        try {
+            Path dir = Files.createTempDirectory("tandem-brokers");
+            stack = LocalStack.fromArgs(new String[] {"--kafka-port", "" + freePort(), "--kafka-controller-port",
+                "" + freePort(), "--mqtt-port", "" + freePort(), "--data-dir", dir.resolve("stack").toString()});
+            stack.start();
+            mqttUrl = stack.mqttUrl();
+            bootstrap = stack.kafkaBootstrapServers();
+            Path teacher = Files.write(dir.resolve("teacher.onnx"), resource("fixtures/student-tiny.onnx"));
+            ModelManifest m = Codecs.MANIFEST.decode(resource("fixtures/student-tiny.manifest.pb")).toBuilder()
+                    .setModelId("teacher").setVersion("t1").setRole("teacher").build();
+            Files.write(dir.resolve("teacher.manifest.pb"), Codecs.MANIFEST.encode(m));
+            return Map.of("tandem.mqtt.url", mqttUrl, "tandem.kafka.bootstrap-servers", bootstrap,
+                    "tandem.teacher.onnx", teacher.toString(), "tandem.data-dir", dir.resolve("cloud").toString());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Override
+    public void stop() {
+        if (stack != null) {
+            stack.close();
+        }
+    }
+
+    private static byte[] resource(String name) throws IOException {
+        try (InputStream in = EmbeddedBrokers.class.getClassLoader().getResourceAsStream(name)) {
+            if (in == null) {
+                throw new IOException("missing test resource " + name);
+            }
+            return in.readAllBytes();
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+}
