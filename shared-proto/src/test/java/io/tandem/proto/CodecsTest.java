@@ -32,6 +32,20 @@ class CodecsTest {
     }
 
     @Test
+    void namesTheDeviceOfEveryStreamsMessage() {
+        assertEquals("cam-1", Codecs.deviceIdOf(Topics.DeviceStream.SAMPLES, Codecs.HARD_EXAMPLE.encode(example().build())));
+        DeployAck ack = DeployAck.newBuilder().setSchemaVersion(Codecs.SCHEMA_VERSION).setDeviceId("cam-2")
+                .setFleet("city").setModelVersion("v1").setStatus(DeployAck.Status.ACTIVE).build();
+        assertEquals("cam-2", Codecs.deviceIdOf(Topics.DeviceStream.ACKS, Codecs.DEPLOY_ACK.encode(ack)));
+        PayloadException e = assertThrows(PayloadException.class,
+                () -> Codecs.deviceIdOf(Topics.DeviceStream.TELEMETRY, new byte[] {(byte) 0xde, (byte) 0xad}));
+        assertEquals(PayloadException.Reason.MALFORMED, e.reason());
+        assertThrows(PayloadException.class,
+                () -> Codecs.deviceIdOf(Topics.DeviceStream.RESULTS, Codecs.DEPLOY_ACK.encode(ack)),
+                "an ack is not a result batch");
+    }
+
+    @Test
     void roundTripsAHardExample() {
         HardExample original = example().setGroundTruth(3).build();
         byte[] bytes = Codecs.HARD_EXAMPLE.encode(original);

@@ -32,4 +32,10 @@ class TopicsTest {
         assertThrows(IllegalArgumentException.class, () -> Topics.fleetDeploy("+"));
         assertEquals("tandem/v1/f/d/deploy", Topics.deviceDeploy("f", "d"));
     }
+
+    @Test
+    void everyDeviceStreamHasItsKafkaTopicListed() {
+        assertEquals(java.util.Arrays.stream(Topics.DeviceStream.values()).map(Topics.DeviceStream::kafkaTopic).toList(),
+                Topics.KAFKA_TOPICS);
+    }
 }
