@@ -28,6 +28,9 @@ public final class EdgeAgent implements Runnable {
     @Option(names = "--fleet", description = "Fleet id (default: ${DEFAULT-VALUE})")
     String fleet = "default";
 
+    @Option(names = "--group", description = "Device group (site) the device belongs to (default: none)")
+    String group = "";
+
     @Option(names = "--mqtt", description = "MQTT broker URL (default: ${DEFAULT-VALUE})")
     String mqttUrl = "tcp://127.0.0.1:1883";
 
@@ -93,7 +96,7 @@ public final class EdgeAgent implements Runnable {
 
     /** The device configuration these options describe. */
     DeviceConfig config() {
-        return new DeviceConfig(deviceId, fleet, mqttUrl, workDir, threads, framesPerVersion, fps,
+        return new DeviceConfig(deviceId, fleet, group, mqttUrl, workDir, threads, framesPerVersion, fps,
                 Duration.ofMillis(telemetryMs), resultsBatch, Duration.ofMillis(connectTimeoutMs),
                 new DeviceConfig.MqttTuning(mqttMaxInflight, mqttOfflineBuffer, mqttKeepAliveS),
                 new DeviceConfig.OtaSettings(Duration.ofMillis(otaConnectTimeoutMs), Duration.ofMillis(otaDownloadTimeoutMs)));

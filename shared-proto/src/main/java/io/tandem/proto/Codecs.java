@@ -8,6 +8,7 @@ import io.tandem.proto.v1.LabelledSample;
 import io.tandem.proto.v1.ModelManifest;
 import io.tandem.proto.v1.ResultBatch;
 import io.tandem.proto.v1.Telemetry;
+import io.tandem.proto.v1.TelemetryWindow;
 import io.tandem.proto.v1.Tensor;
 import java.util.List;
 import java.util.regex.Pattern;
@@ -32,6 +33,8 @@ public final class Codecs {
     public static final int MAX_MANIFEST_BYTES = 256 << 10;
     /** Most elements a tensor on the wire may hold. */
     public static final long MAX_TENSOR_ELEMENTS = 768L << 10;
+    /** Most bins of a telemetry window histogram. */
+    public static final int MAX_HISTOGRAM_BINS = 1024;
     /** Most results in one batch. */
     public static final int MAX_RESULTS_PER_BATCH = 4096;
 
@@ -127,6 +130,7 @@ public final class Codecs {
             throw invalid("HardExample.ground_truth " + m.getGroundTruth() + " is outside the "
                     + m.getProbabilitiesCount() + " classes");
         }
+        group("HardExample.group", m.getGroup());
     }
 
     private static void validateLabelledSample(LabelledSample m) {
@@ -152,6 +156,7 @@ public final class Codecs {
         schema("ResultBatch", m.getSchemaVersion());
         device("ResultBatch", m.getFleet(), m.getDeviceId());
         version("ResultBatch.model_version", m.getModelVersion());
+        group("ResultBatch.group", m.getGroup());
         if (m.getResultsCount() == 0 || m.getResultsCount() > MAX_RESULTS_PER_BATCH) {
             throw invalid("ResultBatch holds " + m.getResultsCount() + " results, allowed 1.." + MAX_RESULTS_PER_BATCH);
         }
@@ -167,6 +172,38 @@ public final class Codecs {
     private static void validateTelemetry(Telemetry m) {
         schema("Telemetry", m.getSchemaVersion());
         device("Telemetry", m.getFleet(), m.getDeviceId());
+        group("Telemetry.group", m.getGroup());
+        if (m.hasWindow()) {
+            TelemetryWindow w = m.getWindow();
+            if (w.getConfidenceHistogramCount() > MAX_HISTOGRAM_BINS
+                    || w.getPredictedClassHistogramCount() > MAX_HISTOGRAM_BINS) {
+                throw invalid("Telemetry.window histograms hold at most " + MAX_HISTOGRAM_BINS + " bins");
+            }
+            long confidence = w.getConfidenceHistogramList().stream().mapToLong(Long::longValue).sum();
+            long classes = w.getPredictedClassHistogramList().stream().mapToLong(Long::longValue).sum();
+            if ((w.getConfidenceHistogramCount() > 0 && confidence != w.getFrames())
+                    || (w.getPredictedClassHistogramCount() > 0 && classes != w.getFrames())) {
+                throw invalid("Telemetry.window histograms count " + confidence + " and " + classes + " frames, the"
+                        + " window says " + w.getFrames());
+            }
+            if (w.getEscalated() > w.getFrames() || w.getEndMs() < w.getStartMs()) {
+                throw invalid("Telemetry.window has " + w.getEscalated() + " escalated of " + w.getFrames()
+                        + " frames, from " + w.getStartMs() + " to " + w.getEndMs());
+            }
+            if (!(w.getInputMean() >= 0 && w.getInputMean() <= 1 && w.getInputStd() >= 0 && w.getInputStd() <= 1)) {
+                throw invalid("Telemetry.window input mean/std must be in [0, 1], got " + w.getInputMean() + "/"
+                        + w.getInputStd());
+            }
+            if (!w.getModelVersion().isEmpty()) {
+                version("Telemetry.window.model_version", w.getModelVersion());
+            }
+        }
+    }
+
+    private static void group(String what, String group) {
+        if (!group.isEmpty()) {
+            Topics.requireIdOrInvalid(what, group);
+        }
     }
 
     private static void validateDeployCommand(DeployCommand m) {

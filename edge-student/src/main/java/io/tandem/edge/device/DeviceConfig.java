@@ -10,6 +10,7 @@ import java.time.Duration;
  *
  * @param deviceId device id, one MQTT topic level ({@code [A-Za-z0-9_.-]{1,64}})
  * @param fleet fleet id, same rule
+ * @param group the device group (site) it belongs to, same rule, or empty for none (default empty)
  * @param mqttUrl broker URL (default {@code tcp://127.0.0.1:1883})
  * @param workDir models (current and previous), MQTT store-and-forward and the sequence counter
  * @param threads ONNX Runtime intra-op threads (default 1, 1..64)
@@ -21,7 +22,7 @@ import java.time.Duration;
  * @param mqtt MQTT client tuning
  * @param ota model download settings
  */
-public record DeviceConfig(String deviceId, String fleet, String mqttUrl, Path workDir, int threads,
+public record DeviceConfig(String deviceId, String fleet, String group, String mqttUrl, Path workDir, int threads,
         long framesPerVersion, double fps, Duration telemetryInterval, int resultsBatch, Duration connectTimeout,
         MqttTuning mqtt, OtaSettings ota) {
 
@@ -69,6 +70,10 @@ public record DeviceConfig(String deviceId, String fleet, String mqttUrl, Path w
     public DeviceConfig {
         Topics.requireId("device id", deviceId);
         Topics.requireId("fleet", fleet);
+        require(group != null, "group must not be null (empty for none)");
+        if (!group.isEmpty()) {
+            Topics.requireId("group", group);
+        }
         require(mqttUrl != null && (mqttUrl.startsWith("tcp://") || mqttUrl.startsWith("ssl://")),
                 "MQTT URL must start with tcp:// or ssl://, got " + mqttUrl);
         require(workDir != null, "a work folder is required");
@@ -84,20 +89,26 @@ public record DeviceConfig(String deviceId, String fleet, String mqttUrl, Path w
 
     /** A device with every default but its id and folder. */
     public static DeviceConfig defaults(String deviceId, Path workDir) {
-        return new DeviceConfig(deviceId, "default", "tcp://127.0.0.1:1883", workDir, 1, 0, 0, Duration.ofSeconds(2),
+        return new DeviceConfig(deviceId, "default", "", "tcp://127.0.0.1:1883", workDir, 1, 0, 0, Duration.ofSeconds(2),
                 100, Duration.ofSeconds(120), MqttTuning.DEFAULT, OtaSettings.DEFAULT);
     }
 
     /** This configuration in another fleet, on another broker. */
     public DeviceConfig withFleet(String fleet, String mqttUrl) {
-        return new DeviceConfig(deviceId, fleet, mqttUrl, workDir, threads, framesPerVersion, fps, telemetryInterval,
+        return new DeviceConfig(deviceId, fleet, group, mqttUrl, workDir, threads, framesPerVersion, fps, telemetryInterval,
                 resultsBatch, connectTimeout, mqtt, ota);
     }
 
     /** This configuration with another pace: frames per version, frame rate and telemetry interval. */
     public DeviceConfig withPace(long framesPerVersion, double fps, Duration telemetryInterval) {
-        return new DeviceConfig(deviceId, fleet, mqttUrl, workDir, threads, framesPerVersion, fps, telemetryInterval,
+        return new DeviceConfig(deviceId, fleet, group, mqttUrl, workDir, threads, framesPerVersion, fps, telemetryInterval,
                 resultsBatch, connectTimeout, mqtt, ota);
+    }
+
+    /** This configuration as a member of {@code group} (a site). */
+    public DeviceConfig withGroup(String group) {
+        return new DeviceConfig(deviceId, fleet, group, mqttUrl, workDir, threads, framesPerVersion, fps,
+                telemetryInterval, resultsBatch, connectTimeout, mqtt, ota);
     }
 
     private static void require(boolean ok, String message) {

@@ -2,6 +2,7 @@ package io.tandem.edge.device;
 
 import io.tandem.edge.feed.Frame;
 import io.tandem.edge.feed.FrameSource;
+import io.tandem.edge.feed.SourceClosedException;
 import io.tandem.edge.gate.ConfidenceGate;
 import io.tandem.edge.inference.StudentModel;
 import io.tandem.edge.link.MqttLink;
@@ -9,6 +10,7 @@ import io.tandem.edge.link.SequenceCounter;
 import io.tandem.edge.ota.ModelUpdater;
 import io.tandem.edge.stats.DeviceStats;
 import io.tandem.edge.stats.DeviceStatus;
+import io.tandem.edge.stats.WindowCounter;
 import io.tandem.proto.Codecs;
 import io.tandem.proto.PayloadException;
 import io.tandem.proto.Topics;
@@ -46,6 +48,7 @@ public final class EdgeDevice implements AutoCloseable {
     private final TelemetryReporter telemetry;
     private final Thread serving;
     private volatile ConfidenceGate gate;
+    private volatile WindowCounter window;
     private volatile boolean stopping;
     private boolean closed;
 
@@ -63,10 +66,10 @@ public final class EdgeDevice implements AutoCloseable {
         updater = new ModelUpdater(config.workDir().resolve("models"), config.threads(), config.ota());
         link = new MqttLink(config.mqttUrl(), id, config.workDir().resolve("mqtt"), config.mqtt(),
                 List.of(Topics.fleetDeploy(config.fleet()), Topics.deviceDeploy(config.fleet(), id)), this::onMessage);
-        results = new ResultBatcher(link, id, config.fleet(), config.resultsBatch());
-        uploader = new HardExampleUploader(link, stats, id, config.fleet());
-        telemetry = new TelemetryReporter(link, stats, id, config.fleet(), this::activeVersion,
-                config.telemetryInterval());
+        results = new ResultBatcher(link, id, config.fleet(), config.group(), config.resultsBatch());
+        uploader = new HardExampleUploader(link, stats, id, config.fleet(), config.group());
+        telemetry = new TelemetryReporter(link, stats, id, config.fleet(), config.group(), this::activeVersion,
+                () -> window, config.telemetryInterval());
         serving = new Thread(this::serve, id + "-serving");
     }
 
@@ -110,7 +113,12 @@ public final class EdgeDevice implements AutoCloseable {
                 nextFrameAt = System.nanoTime();
                 continue;
             }
-            Frame frame = source.next();
+            Frame frame;
+            try {
+                frame = source.next();
+            } catch (SourceClosedException e) {
+                break;
+            }
             try {
                 infer(active.get().model(), frame);
             } catch (IllegalStateException e) {
@@ -144,12 +152,13 @@ public final class EdgeDevice implements AutoCloseable {
         long seq = sequence.next();
         long now = System.currentTimeMillis();
         stats.recordInference(model.version(), predicted, frame.groundTruth(), reason.isPresent(), latencyMs);
+        window.record(frame.pixels(), predicted, probabilities[predicted], reason.isPresent());
         if (reason.isPresent()) {
             uploader.upload(model, frame, probabilities, reason.get(), g.threshold(), seq, now);
         }
         InferenceResult.Builder result = InferenceResult.newBuilder().setSequence(seq).setCaptureTimeMs(now)
                 .setPredictedClass(predicted).setConfidence(probabilities[predicted]).setEscalated(reason.isPresent())
-                .setLatencyMs(latencyMs);
+                .setLatencyMs(latencyMs).setSourceFrame(frame.index());
         if (frame.hasGroundTruth()) {
             result.setGroundTruth(frame.groundTruth());
         }
@@ -163,9 +172,14 @@ public final class EdgeDevice implements AutoCloseable {
         results.flush();
         log("deploying " + command.getModelVersion() + " (rollout " + command.getRolloutId() + ") from "
                 + command.getArtifactUrl());
+        // The window so far belongs to the version being replaced: report it before the swap.
+        if (window != null) {
+            telemetry.publish();
+        }
         DeployAck ack = updater.apply(command).setDeviceId(config.deviceId()).setFleet(config.fleet()).build();
         if (ack.getStatus() == DeployAck.Status.ACTIVE) {
             gate = new ConfidenceGate(command.getConfidenceThreshold());
+            window = new WindowCounter(updater.active().orElseThrow().model().classes());
         }
         log("deploy " + command.getModelVersion() + ": " + ack.getStatus() + " " + ack.getDetail());
         link.publish(Topics.mqtt(config.fleet(), config.deviceId(), DeviceStream.ACKS), Codecs.DEPLOY_ACK.encode(ack),
@@ -209,6 +223,7 @@ public final class EdgeDevice implements AutoCloseable {
             return true;
         }
         stopping = true;
+        source.close();
         try {
             serving.join(10_000);
         } catch (InterruptedException e) {
@@ -225,7 +240,6 @@ public final class EdgeDevice implements AutoCloseable {
                 + " hard examples acknowledged" + (drained ? "" : ", some still pending"));
         link.close();
         updater.close();
-        source.close();
         return drained;
     }
 

@@ -23,9 +23,11 @@ final class HardExampleUploader {
     private final DeviceStats stats;
     private final String deviceId;
     private final String fleet;
+    private final String group;
     private final String topic;
 
-    HardExampleUploader(MqttLink link, DeviceStats stats, String deviceId, String fleet) {
+    HardExampleUploader(MqttLink link, DeviceStats stats, String deviceId, String fleet, String group) {
+        this.group = group;
         this.link = link;
         this.stats = stats;
         this.deviceId = deviceId;
@@ -37,7 +39,8 @@ final class HardExampleUploader {
     void upload(StudentModel model, Frame frame, float[] probabilities, GateReason reason, float threshold,
             long sequence, long captureTimeMs) {
         HardExample.Builder example = HardExample.newBuilder().setSchemaVersion(Codecs.SCHEMA_VERSION)
-                .setDeviceId(deviceId).setFleet(fleet).setModelVersion(model.version()).setSequence(sequence)
+                .setDeviceId(deviceId).setFleet(fleet).setGroup(group).setModelVersion(model.version()).setSequence(sequence)
+                .setSourceFrame(frame.index())
                 .setCaptureTimeMs(captureTimeMs).setGateReason(reason).setThreshold(threshold)
                 .setInput(Tensor.newBuilder().addAllShape(model.manifest().getInput().getShapeList())
                         .setDtype(DType.UINT8).setData(ByteString.copyFrom(frame.pixels())));

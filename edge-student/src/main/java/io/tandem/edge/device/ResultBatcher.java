@@ -16,12 +16,14 @@ final class ResultBatcher {
     private final MqttLink link;
     private final String deviceId;
     private final String fleet;
+    private final String group;
     private final String topic;
     private final int batchSize;
     private ResultBatch.Builder batch;
     private long batchSequence;
 
-    ResultBatcher(MqttLink link, String deviceId, String fleet, int batchSize) {
+    ResultBatcher(MqttLink link, String deviceId, String fleet, String group, int batchSize) {
+        this.group = group;
         this.link = link;
         this.deviceId = deviceId;
         this.fleet = fleet;
@@ -36,7 +38,7 @@ final class ResultBatcher {
         }
         if (batch == null) {
             batch = ResultBatch.newBuilder().setSchemaVersion(Codecs.SCHEMA_VERSION).setDeviceId(deviceId)
-                    .setFleet(fleet).setModelVersion(modelVersion).setBatchSequence(batchSequence++);
+                    .setFleet(fleet).setGroup(group).setModelVersion(modelVersion).setBatchSequence(batchSequence++);
         }
         batch.addResults(result);
         if (batch.getResultsCount() >= batchSize) {

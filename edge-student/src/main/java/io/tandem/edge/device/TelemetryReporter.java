@@ -2,6 +2,7 @@ package io.tandem.edge.device;
 
 import io.tandem.edge.link.MqttLink;
 import io.tandem.edge.stats.DeviceStats;
+import io.tandem.edge.stats.WindowCounter;
 import io.tandem.proto.Codecs;
 import io.tandem.proto.Topics;
 import io.tandem.proto.Topics.DeviceStream;
@@ -9,19 +10,26 @@ import io.tandem.proto.v1.Telemetry;
 import java.time.Duration;
 import java.util.function.Supplier;
 
-/** Publishes one device's telemetry on its own thread at a fixed interval until closed. */
+/**
+ * Publishes one device's telemetry on its own thread at a fixed interval until closed: counters, and the
+ * window of what the device saw since the previous message.
+ */
 final class TelemetryReporter implements AutoCloseable {
 
     private final MqttLink link;
     private final DeviceStats stats;
     private final String deviceId;
     private final String fleet;
+    private final String group;
     private final Supplier<String> activeVersion;
+    private final Supplier<WindowCounter> window;
     private final Thread thread;
     private volatile boolean running = true;
 
-    TelemetryReporter(MqttLink link, DeviceStats stats, String deviceId, String fleet, Supplier<String> activeVersion,
-            Duration interval) {
+    TelemetryReporter(MqttLink link, DeviceStats stats, String deviceId, String fleet, String group,
+            Supplier<String> activeVersion, Supplier<WindowCounter> window, Duration interval) {
+        this.group = group;
+        this.window = window;
         this.link = link;
         this.stats = stats;
         this.deviceId = deviceId;
@@ -44,15 +52,20 @@ final class TelemetryReporter implements AutoCloseable {
         thread.start();
     }
 
-    /** Publishes one telemetry message now. */
-    void publish() {
-        Telemetry t = Telemetry.newBuilder().setSchemaVersion(Codecs.SCHEMA_VERSION).setDeviceId(deviceId)
-                .setFleet(fleet).setModelVersion(activeVersion.get()).setTimeMs(System.currentTimeMillis())
+    /** Publishes one telemetry message now, with the window since the previous one. */
+    synchronized void publish() {
+        String version = activeVersion.get();
+        Telemetry.Builder t = Telemetry.newBuilder().setSchemaVersion(Codecs.SCHEMA_VERSION).setDeviceId(deviceId)
+                .setFleet(fleet).setGroup(group).setModelVersion(version).setTimeMs(System.currentTimeMillis())
                 .setInferencesTotal(stats.inferences()).setHardExamplesSent(stats.hardAcked())
                 .setHardExamplesPending(link.pending()).setLatencyP50Ms(stats.latencyPercentile(50))
-                .setLatencyP99Ms(stats.latencyPercentile(99)).setRejectedMessages(stats.rejected()).build();
+                .setLatencyP99Ms(stats.latencyPercentile(99)).setRejectedMessages(stats.rejected());
+        WindowCounter w = window.get();
+        if (w != null) {
+            t.setWindow(w.drain(version));
+        }
         try {
-            link.publish(Topics.mqtt(fleet, deviceId, DeviceStream.TELEMETRY), Codecs.TELEMETRY.encode(t), false,
+            link.publish(Topics.mqtt(fleet, deviceId, DeviceStream.TELEMETRY), Codecs.TELEMETRY.encode(t.build()), false,
                     ok -> { });
         } catch (IllegalStateException e) {
             System.out.println("[" + deviceId + "] telemetry not sent: " + e.getMessage());

@@ -3,7 +3,8 @@ package io.tandem.edge.feed;
 /**
  * One captured input.
  *
- * @param index position in the feed
+ * @param index the source's own id of the frame (position in a file, a camera's frame counter); it travels
+ *     with the frame's result and hard example so whoever made the frame can recognise it
  * @param pixels raw unsigned-byte pixels, row-major
  * @param rows height
  * @param cols width

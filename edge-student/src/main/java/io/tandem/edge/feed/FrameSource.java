@@ -6,9 +6,10 @@ package io.tandem.edge.feed;
  */
 public interface FrameSource extends AutoCloseable {
 
-    /** The next frame. */
+    /** The next frame; may wait for it. Throws {@link SourceClosedException} once the source is closed. */
     Frame next();
 
+    /** Closes the source; a {@link #next()} waiting in another thread returns with {@link SourceClosedException}. */
     @Override
     void close();
 }

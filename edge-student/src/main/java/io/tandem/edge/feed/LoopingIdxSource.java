@@ -12,6 +12,7 @@ public final class LoopingIdxSource implements FrameSource {
     private final Path labels;
     private final long offset;
     private IdxFrameFeed feed;
+    private boolean closed;
 
     /** Opens the files at once, so a missing or malformed file fails here rather than at the first frame. */
     public LoopingIdxSource(Path images, Path labels, long offset) {
@@ -23,6 +24,9 @@ public final class LoopingIdxSource implements FrameSource {
 
     @Override
     public synchronized Frame next() {
+        if (closed) {
+            throw new SourceClosedException(images.toString());
+        }
         if (feed.remaining() == 0) {
             feed.close();
             feed = new IdxFrameFeed(images, labels, offset);
@@ -32,6 +36,9 @@ public final class LoopingIdxSource implements FrameSource {
 
     @Override
     public synchronized void close() {
-        feed.close();
+        if (!closed) {
+            closed = true;
+            feed.close();
+        }
     }
 }
