@@ -3,6 +3,7 @@ package io.tandem.proto;
 import io.tandem.proto.v1.DeployAck;
 import io.tandem.proto.v1.DeployCommand;
 import io.tandem.proto.v1.HardExample;
+import io.tandem.proto.v1.HumanLabel;
 import io.tandem.proto.v1.InferenceResult;
 import io.tandem.proto.v1.LabelledSample;
 import io.tandem.proto.v1.ModelManifest;
@@ -63,6 +64,10 @@ public final class Codecs {
     /** Labelled samples, as the sample store keeps them. */
     public static final Codec<LabelledSample> LABELLED_SAMPLE = new Codec<>("LabelledSample",
             MAX_HARD_EXAMPLE_BYTES + (64 << 10), LabelledSample.parser(), Codecs::validateLabelledSample);
+
+    /** Human labels, as the sample store keeps them. */
+    public static final Codec<HumanLabel> HUMAN_LABEL = new Codec<>("HumanLabel", 4 << 10, HumanLabel.parser(),
+            Codecs::validateHumanLabel);
 
     private Codecs() {
     }
@@ -150,6 +155,17 @@ public final class Codecs {
             throw invalid("LabelledSample teacher_label " + m.getTeacherLabel() + " is outside 0.." + (classes - 1));
         }
         version("LabelledSample.teacher_version", m.getTeacherVersion());
+    }
+
+    private static void validateHumanLabel(HumanLabel m) {
+        schema("HumanLabel", m.getSchemaVersion());
+        Topics.requireIdOrInvalid("HumanLabel.device_id", m.getDeviceId());
+        if (m.getLabel() < 0 || m.getLabel() > 100_000) {
+            throw invalid("HumanLabel.label " + m.getLabel() + " is not a class index");
+        }
+        if (m.getAnnotator().length() > 128) {
+            throw invalid("HumanLabel.annotator is longer than 128 characters");
+        }
     }
 
     private static void validateResultBatch(ResultBatch m) {

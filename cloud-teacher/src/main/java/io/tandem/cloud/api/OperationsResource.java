@@ -8,7 +8,14 @@ import io.tandem.cloud.rollout.FleetState;
 import io.tandem.cloud.rollout.RolloutController;
 import io.tandem.cloud.store.SampleStore;
 import jakarta.inject.Inject;
+import io.tandem.cloud.drift.DriftMonitor;
+import io.tandem.cloud.drift.DriftScore;
+import io.tandem.cloud.trigger.TriggerEngine;
+import io.tandem.cloud.trigger.TriggerRule;
 import jakarta.ws.rs.BadRequestException;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.NotFoundException;
+import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
@@ -44,6 +51,12 @@ public class OperationsResource {
     @Inject
     RetrainPipeline retrain;
 
+    @Inject
+    DriftMonitor drift;
+
+    @Inject
+    TriggerEngine triggers;
+
     /** A rollout request. */
     public record RolloutRequest(String modelId, String version, String fleet) {
     }
@@ -57,6 +70,8 @@ public class OperationsResource {
         m.put("labelled_by_this_process", labeler.labelled());
         m.put("duplicates_ignored", labeler.duplicates());
         m.put("samples_stored", store.size());
+        m.put("human_labels", store.humanLabels());
+        m.put("retrains_triggered", triggers.fired());
         m.put("rejected_total", rejections.total());
         m.put("rejected", rejections.snapshot());
         return m;
@@ -88,6 +103,56 @@ public class OperationsResource {
         } catch (IllegalArgumentException e) {
             throw new BadRequestException(e.getMessage());
         }
+    }
+
+    /** A trigger rule as posted: Sedna's shape. */
+    public record TriggerRequest(String metric, String operator, Double threshold, Integer checkPeriod, String group) {
+    }
+
+    /** A trigger rule with its id. */
+    public record TriggerView(long id, TriggerRule rule) {
+    }
+
+    /** The drift score of every group with enough frames. */
+    @GET
+    @Path("/drift")
+    public List<DriftScore> drift() {
+        return drift.scores();
+    }
+
+    /** Every trigger rule. */
+    @GET
+    @Path("/triggers")
+    public List<TriggerView> triggers() {
+        return triggers.rules().entrySet().stream().map(e -> new TriggerView(e.getKey(), e.getValue()))
+                .sorted(java.util.Comparator.comparingLong(TriggerView::id)).toList();
+    }
+
+    /** Adds a trigger rule; a bad one is refused with the field named and counted. */
+    @POST
+    @Path("/triggers")
+    public TriggerView addTrigger(TriggerRequest request) {
+        try {
+            if (request == null || request.threshold() == null) {
+                throw new IllegalArgumentException("threshold: required (body: metric, operator, threshold, checkPeriod)");
+            }
+            TriggerRule rule = new TriggerRule(request.metric(), request.operator() == null ? ">" : request.operator(),
+                    request.threshold(), request.checkPeriod() == null ? 10 : request.checkPeriod(), request.group());
+            return new TriggerView(triggers.add(rule), rule);
+        } catch (IllegalArgumentException e) {
+            rejections.reject("api/triggers", "INVALID", e.getMessage());
+            throw new BadRequestException(e.getMessage());
+        }
+    }
+
+    /** Removes a trigger rule. */
+    @DELETE
+    @Path("/triggers/{id}")
+    public Map<String, Object> removeTrigger(@PathParam("id") long id) {
+        if (!triggers.remove(id)) {
+            throw new NotFoundException("no trigger " + id);
+        }
+        return Map.of("removed", id);
     }
 
     /** Retraining status. */

@@ -67,6 +67,17 @@ public class ConfigCheck {
         range(out, "tandem.kafka.linger-ms", k.lingerMs(), 0, 1000);
         range(out, "tandem.kafka.delivery-timeout-ms", k.deliveryTimeoutMs(), 1000, 86_400_000);
         range(out, "tandem.kafka.max-poll-records", k.maxPollRecords(), 1, 10_000);
+        for (int i = 0; i < c.triggers().size(); i++) {
+            TandemConfig.Trigger t = c.triggers().get(i);
+            try {
+                new io.tandem.cloud.trigger.TriggerRule(t.metric(), t.operator(), t.threshold(), t.checkPeriodSeconds(),
+                        t.group().orElse(""));
+            } catch (IllegalArgumentException e) {
+                out.add("tandem.triggers[" + i + "]." + e.getMessage());
+            }
+        }
+        range(out, "tandem.drift.baseline-frames", c.drift().baselineFrames(), 10, 1_000_000);
+        range(out, "tandem.drift.recent-frames", c.drift().recentFrames(), 10, 1_000_000);
         range(out, "tandem.mqtt.max-inflight", c.mqtt().maxInflight(), 10, 65_535);
         range(out, "tandem.mqtt.keep-alive-seconds", c.mqtt().keepAliveSeconds(), 1, 3600);
         if (!c.publicUrl().startsWith("http://") && !c.publicUrl().startsWith("https://")) {

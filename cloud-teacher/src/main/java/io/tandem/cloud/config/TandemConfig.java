@@ -36,6 +36,32 @@ public interface TandemConfig {
     /** Rollouts. */
     Rollout rollout();
 
+    /** Drift detection. */
+    Drift drift();
+
+    /** Extra retrain triggers, in Sedna's shape; {@code new_labelled_samples >= retrain.threshold} is built in. */
+    java.util.List<Trigger> triggers();
+
+    /** One retrain trigger: {@code tandem.triggers[0].metric=drift_score}, {@code .operator=>}, ... */
+    interface Trigger {
+        /** drift_score, escalation_rate, new_labelled_samples, new_human_labels or seconds_since_training. */
+        String metric();
+
+        /** One of {@code > >= < <= ==}. */
+        @WithDefault(">")
+        String operator();
+
+        /** The value the metric is compared with. */
+        double threshold();
+
+        /** How often the rule is checked, in seconds, 1..86400. */
+        @WithDefault("10")
+        int checkPeriodSeconds();
+
+        /** The device group a group metric is restricted to; all groups when absent. */
+        Optional<String> group();
+    }
+
     /** The MQTT-to-Kafka bridge. */
     Component bridge();
 
@@ -169,6 +195,17 @@ public interface TandemConfig {
         /** Distil v1 from the teacher at start when the registry has no student. */
         @WithDefault("true")
         boolean bootstrap();
+    }
+
+    /** Drift detection settings. */
+    interface Drift {
+        /** Frames a newly deployed version answers in a group before its baseline is complete, 10..1,000,000. */
+        @WithDefault("400")
+        long baselineFrames();
+
+        /** Frames of the recent span compared with the baseline, 10..1,000,000. */
+        @WithDefault("400")
+        long recentFrames();
     }
 
     /** Rollout settings. */

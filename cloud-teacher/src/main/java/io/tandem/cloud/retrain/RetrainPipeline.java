@@ -5,7 +5,7 @@ import io.quarkus.runtime.StartupEvent;
 import io.tandem.cloud.config.TandemConfig;
 import io.tandem.cloud.registry.ModelRegistry;
 import io.tandem.cloud.store.SampleStore;
-import io.tandem.cloud.store.SamplesStored;
+import io.tandem.cloud.trigger.RetrainRequested;
 import io.tandem.cloud.teacher.TeacherModel;
 import io.tandem.distill.data.FashionMnist;
 import io.tandem.distill.data.ImageSet;
@@ -32,7 +32,7 @@ import java.util.concurrent.TimeUnit;
 import org.jboss.logging.Logger;
 
 /**
- * Retrains the student when enough new labelled samples have arrived ({@link SamplesStored}): distils the
+ * Retrains the student when a trigger asks for it ({@link RetrainRequested}): distils the
  * next version from the base training data plus every labelled edge sample and registers it; the rollout
  * follows from the registration. At start, when no student exists yet, it distils v1 from the teacher
  * alone. One training runs at a time.
@@ -66,6 +66,8 @@ public class RetrainPipeline {
     private volatile boolean running;
     private volatile int rounds;
     private volatile int samplesAtLastTraining;
+    private volatile long humanLabelsAtLastTraining;
+    private volatile long lastTrainingEndedMs = System.currentTimeMillis();
     private volatile String lastError = "";
     private volatile String lastVersion = "";
 
@@ -84,21 +86,40 @@ public class RetrainPipeline {
         }
     }
 
-    void onStoreGrew(@Observes SamplesStored event) {
-        int fresh = event.storedSamples() - samplesAtLastTraining;
+    void onRequest(@Observes RetrainRequested request) {
         int max = config.retrain().maxRounds();
-        if (config.retrain().enabled() && !running && fresh >= config.retrain().threshold() && (max == 0 || rounds < max)) {
-            submit(fresh + " new labelled samples");
+        if (config.retrain().enabled() && (max == 0 || rounds < max)) {
+            submit(request.reason());
         }
     }
 
-    /** Starts a retrain now, whatever the count; false if one is already running. */
+    /** Starts a retrain now, whatever the triggers say; false if one is already running. */
     public synchronized boolean trigger(String reason) {
         if (running) {
             return false;
         }
         submit(reason);
         return true;
+    }
+
+    /** Whether a retrain is running. */
+    public boolean running() {
+        return running;
+    }
+
+    /** Labelled samples stored since the last training started. */
+    public long samplesSinceTraining() {
+        return store.size() - samplesAtLastTraining;
+    }
+
+    /** Human labels received since the last training started. */
+    public long humanLabelsSinceTraining() {
+        return store.humanLabels() - humanLabelsAtLastTraining;
+    }
+
+    /** Seconds since the last training ended (or since the service started). */
+    public double secondsSinceTraining(long nowMs) {
+        return (nowMs - lastTrainingEndedMs) / 1000.0;
     }
 
     private synchronized void submit(String reason) {
@@ -113,12 +134,14 @@ public class RetrainPipeline {
                 lastError = e.getMessage();
                 LOG.errorf(e, "retrain failed: %s", e.getMessage());
             } finally {
+                lastTrainingEndedMs = System.currentTimeMillis();
                 running = false;
             }
         });
     }
 
     private void retrain(String reason) {
+        long humanLabels = store.humanLabels();
         List<LabelledSample> samples = store.readAll();
         Optional<ModelManifest> parent = registry.latest(ModelRegistry.STUDENT_ID);
         String version = "v" + (registry.versions(ModelRegistry.STUDENT_ID).size() + 1);
@@ -140,6 +163,7 @@ public class RetrainPipeline {
                         out, "student"));
         registry.register(out.resolve("student.onnx"), m);
         samplesAtLastTraining = samples.size();
+        humanLabelsAtLastTraining = humanLabels;
         if (!samples.isEmpty()) {
             // The bootstrap (v1, from the teacher alone) is not one of the retrain rounds max-rounds limits.
             rounds++;

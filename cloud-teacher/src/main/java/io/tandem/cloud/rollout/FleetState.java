@@ -47,6 +47,8 @@ public class FleetState {
         public String deviceId;
         /** Fleet id. */
         public String fleet;
+        /** Device group (site), as the device last reported it. */
+        public String group = "";
         /** The version the device last reported active. */
         public String activeVersion = "";
         /** Deploy status per model version. */
@@ -87,6 +89,7 @@ public class FleetState {
                     case Topics.KAFKA_TELEMETRY -> {
                         Telemetry t = Codecs.TELEMETRY.decode(r.value());
                         Device d = device(t.getDeviceId(), t.getFleet());
+                        d.group = t.getGroup();
                         d.inferences = t.getInferencesTotal();
                         d.hardExamplesAcked = t.getHardExamplesSent();
                         d.latencyP50Ms = t.getLatencyP50Ms();
@@ -94,7 +97,9 @@ public class FleetState {
                     }
                     case Topics.KAFKA_RESULTS -> {
                         ResultBatch b = Codecs.RESULT_BATCH.decode(r.value());
-                        long[] counts = device(b.getDeviceId(), b.getFleet()).results
+                        Device d = device(b.getDeviceId(), b.getFleet());
+                        d.group = b.getGroup();
+                        long[] counts = d.results
                                 .computeIfAbsent(b.getModelVersion(), v -> new long[3]);
                         b.getResultsList().forEach(x -> {
                             counts[0]++;
@@ -132,6 +137,7 @@ public class FleetState {
             Map<String, Object> m = new TreeMap<>();
             m.put("device", d.deviceId);
             m.put("fleet", d.fleet);
+            m.put("group", d.group);
             m.put("active_version", d.activeVersion);
             m.put("deploy_status", Map.copyOf(d.deployStatus));
             m.put("results", accuracy);
@@ -142,6 +148,12 @@ public class FleetState {
             m.put("last_seen_ms", d.lastSeenMs);
             return m;
         }).toList();
+    }
+
+    /** The devices of one fleet that last reported {@code group}, sorted. */
+    public synchronized List<String> devicesOf(String fleet, String group) {
+        return devices.values().stream().filter(d -> fleet.equals(d.fleet) && group.equals(d.group))
+                .map(d -> d.deviceId).sorted().toList();
     }
 
     void stop(@Observes ShutdownEvent event) {
