@@ -73,6 +73,33 @@ public final class ClassifierTrainer {
      */
     public TrainedModel train(Architecture architecture, ImageSet data, SoftTargets targets,
             Normalization normalization, TrainConfig config) {
+        return run(TrainedModel.uninitialised(architecture), data, targets, normalization, config, Augmentation.NONE);
+    }
+
+    /**
+     * Continues training {@code start} (a loaded or trained model, which this call takes over and returns
+     * trained further, or closes on failure), with each image passed through {@code augmentation} every time
+     * it is drawn. This is how a teacher adapts to what the fleet sees without forgetting what it knew.
+     */
+    public TrainedModel fineTune(TrainedModel start, ImageSet data, SoftTargets targets, Normalization normalization,
+            TrainConfig config, Augmentation augmentation) {
+        return run(start, data, targets, normalization, config, augmentation);
+    }
+
+    private TrainedModel run(TrainedModel model, ImageSet data, SoftTargets targets, Normalization normalization,
+            TrainConfig config, Augmentation augmentation) {
+        try {
+            trainInPlace(model, data, targets, normalization, config, augmentation);
+            return model;
+        } catch (RuntimeException e) {
+            model.close();
+            throw e;
+        }
+    }
+
+    private void trainInPlace(TrainedModel model, ImageSet data, SoftTargets targets, Normalization normalization,
+            TrainConfig config, Augmentation augmentation) {
+        Architecture architecture = model.architecture();
         int n = data.size();
         int classes = architecture.classes();
         if (n == 0) {
@@ -93,7 +120,6 @@ public final class ClassifierTrainer {
             }
         }
         Engine.getInstance().setRandomSeed((int) config.seed());
-        TrainedModel model = TrainedModel.uninitialised(architecture);
         DistillationLoss lossFunction = new DistillationLoss(config.temperature(), config.alpha());
         int batchSize = Math.min(config.batchSize(), n);
         Tracker learningRate = "cosine".equals(config.schedule())
@@ -112,6 +138,7 @@ public final class ClassifierTrainer {
         StepBuffer hard = new StepBuffer(batchSize * classes);
         StepBuffer soft = new StepBuffer(batchSize * classes);
         int[] batchLabels = new int[batchSize];
+        byte[] augmented = new byte[pixels];
         int[] order = new int[n];
         for (int i = 0; i < n; i++) {
             order[i] = i;
@@ -130,7 +157,13 @@ public final class ClassifierTrainer {
                 for (int start = 0; start + batchSize <= n; start += batchSize) {
                     for (int j = 0; j < batchSize; j++) {
                         int idx = order[start + j];
-                        normalization.apply(data.pixels(), idx * pixels, pixels, input.values, j * pixels);
+                        if (augmentation == Augmentation.NONE) {
+                            normalization.apply(data.pixels(), idx * pixels, pixels, input.values, j * pixels);
+                        } else {
+                            System.arraycopy(data.pixels(), idx * pixels, augmented, 0, pixels);
+                            augmentation.apply(augmented, data.rows(), data.cols(), random);
+                            normalization.apply(augmented, 0, pixels, input.values, j * pixels);
+                        }
                         batchLabels[j] = labels[idx];
                     }
                     if (config.distills()) {
@@ -164,11 +197,7 @@ public final class ClassifierTrainer {
                 }
                 progress.update(n, String.format("loss %.4f", lossSum / Math.max(1, steps)));
             }
-        } catch (RuntimeException e) {
-            model.close();
-            throw e;
         }
-        return model;
     }
 
     /**

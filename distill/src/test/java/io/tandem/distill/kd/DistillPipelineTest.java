@@ -11,10 +11,12 @@ import io.tandem.distill.data.FashionMnist;
 import io.tandem.distill.data.ImageSet;
 import io.tandem.distill.data.Normalization;
 import io.tandem.distill.eval.Evaluation;
+import io.tandem.distill.eval.Metrics;
 import io.tandem.distill.eval.OnnxClassifier;
 import io.tandem.distill.onnx.OnnxExporter;
 import io.tandem.distill.quant.ModelQuantizer;
 import io.tandem.distill.quant.QuantConfig;
+import io.tandem.distill.train.Augmentation;
 import io.tandem.distill.train.ClassifierTrainer;
 import io.tandem.distill.train.TrainConfig;
 import io.tandem.distill.train.TrainedModel;
@@ -167,6 +169,29 @@ class DistillPipelineTest {
     private static float[] logits(String name) {
         try (OnnxClassifier model = OnnxClassifier.open(dir.resolve(name + ".onnx"), 1)) {
             return model.logits(eval, Normalization.FASHION_MNIST);
+        }
+    }
+
+    @Test
+    void fineTuningStartsFromTheLoadedWeights() {
+        float[] before;
+        try (TrainedModel t = TrainedModel.load(ModelZoo.get(ModelZoo.TEACHER_CNN), teacherParams)) {
+            before = t.logits(eval, Normalization.FASHION_MNIST);
+        }
+        TrainedModel loaded = TrainedModel.load(ModelZoo.get(ModelZoo.TEACHER_CNN), teacherParams);
+        try (TrainedModel tuned = new ClassifierTrainer(System.out).fineTune(loaded, train.head(256), null,
+                Normalization.FASHION_MNIST, TrainConfig.supervised(1, 64, 1e-7f, 3), Augmentation.NONE)) {
+            float[] after = tuned.logits(eval, Normalization.FASHION_MNIST);
+            double a0 = Metrics.accuracy(before, eval.labels(), 10);
+            double a1 = Metrics.accuracy(after, eval.labels(), 10);
+            // Batch-norm statistics still move in training mode, so logits shift a little; weights do not.
+            assertTrue(Math.abs(a0 - a1) < 0.03 && Metrics.agreement(before, after, 10) > 0.95, "a near-zero learning"
+                    + " rate leaves the loaded teacher as it was: accuracy " + a0 + " -> " + a1);
+        }
+        try (TrainedModel fresh = new ClassifierTrainer(System.out).train(ModelZoo.get(ModelZoo.TEACHER_CNN),
+                train.head(256), new float[0], Normalization.FASHION_MNIST, TrainConfig.supervised(1, 64, 1e-7f, 3))) {
+            double a = Metrics.accuracy(fresh.logits(eval, Normalization.FASHION_MNIST), eval.labels(), 10);
+            assertTrue(a < 0.4, "while a fresh model at that rate stays near chance: " + a);
         }
     }
 
