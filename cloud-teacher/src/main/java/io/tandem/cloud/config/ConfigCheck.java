@@ -49,6 +49,18 @@ public class ConfigCheck {
         } catch (IllegalArgumentException e) {
             out.add("tandem.retrain.*: " + e.getMessage());
         }
+        range(out, "tandem.retrain.adaptation-base-limit", r.adaptationBaseLimit(), 100, 1_000_000);
+        range(out, "tandem.retrain.teacher-min-new-human-labels", r.teacherMinNewHumanLabels(), 0, 100_000);
+        range(out, "tandem.retrain.teacher-epochs", r.teacherEpochs(), 1, 100);
+        if (!(r.teacherLearningRate() > 0 && r.teacherLearningRate() < 1)) {
+            out.add("tandem.retrain.teacher-learning-rate must be in (0, 1), got " + r.teacherLearningRate());
+        }
+        if (!(r.pseudoLabelConfidence() > 0 && r.pseudoLabelConfidence() <= 1)) {
+            out.add("tandem.retrain.pseudo-label-confidence must be in (0, 1], got " + r.pseudoLabelConfidence());
+        }
+        range(out, "tandem.retrain.human-repeat", r.humanRepeat(), 1, 100);
+        range(out, "tandem.retrain.site-min-samples", r.siteMinSamples(), 1, 1_000_000);
+        range(out, "tandem.retrain.gate-samples", r.gateSamples(), 10, 100_000);
         float threshold = c.rollout().confidenceThreshold();
         if (!(threshold >= 0 && threshold <= 1)) {
             out.add("tandem.rollout.confidence-threshold must be in [0, 1], got " + threshold);

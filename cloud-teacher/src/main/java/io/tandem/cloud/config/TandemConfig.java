@@ -188,6 +188,46 @@ public interface TandemConfig {
         @WithDefault("42")
         long seed();
 
+        /** Base images per adaptation round (a prefix of the base data), 100..1,000,000. */
+        @WithDefault("6000")
+        int adaptationBaseLimit();
+
+        /** Whether rounds fine-tune the teacher on the fleet's data (co-evolution). */
+        @WithDefault("true")
+        boolean teacherAdaptation();
+
+        /** New human labels a teacher round waits for, 0..100,000. */
+        @WithDefault("5")
+        int teacherMinNewHumanLabels();
+
+        /** Epochs of a teacher round, 1..100. */
+        @WithDefault("1")
+        int teacherEpochs();
+
+        /** Learning rate of a teacher round (Adam). */
+        @WithDefault("0.0003")
+        float teacherLearningRate();
+
+        /** Top probability at which the teacher's own label of a sample is trusted as a pseudo-label, (0, 1]. */
+        @WithDefault("0.9")
+        float pseudoLabelConfidence();
+
+        /** Times each human-labelled sample is repeated in a teacher round, 1..100. */
+        @WithDefault("5")
+        int humanRepeat();
+
+        /** Whether a student is distilled for each device group beside the fleet's. */
+        @WithDefault("true")
+        boolean siteStudents();
+
+        /** Samples a group must have sent before it gets a student of its own, 1..1,000,000. */
+        @WithDefault("40")
+        int siteMinSamples();
+
+        /** Held-out recent samples a candidate student is gated on, 10..100,000. */
+        @WithDefault("400")
+        int gateSamples();
+
         /** Whether retraining (and the bootstrap of v1) runs at all. */
         @WithDefault("true")
         boolean enabled();

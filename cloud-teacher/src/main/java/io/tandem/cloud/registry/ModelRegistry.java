@@ -28,6 +28,13 @@ public class ModelRegistry {
 
     /** Model id of the fleet's students, as the retrain pipeline registers them. */
     public static final String STUDENT_ID = "student";
+    /** Model id of the teachers. */
+    public static final String TEACHER_ID = "teacher";
+
+    /** Model id of the students made for one device group: {@code student.<group>}. */
+    public static String studentId(String group) {
+        return group.isEmpty() ? STUDENT_ID : STUDENT_ID + "." + group;
+    }
 
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
 

@@ -9,16 +9,13 @@ import io.tandem.cloud.trigger.RetrainRequested;
 import io.tandem.cloud.teacher.TeacherModel;
 import io.tandem.distill.data.FashionMnist;
 import io.tandem.distill.data.ImageSet;
-import io.tandem.distill.kd.EdgeSamples;
-import io.tandem.distill.kd.StudentDistiller;
-import io.tandem.distill.kd.Teacher;
 import io.tandem.distill.train.DjlRuntime;
 import io.tandem.distill.train.TrainConfig;
 import io.tandem.distill.zoo.Architecture;
 import io.tandem.distill.zoo.ModelZoo;
-import io.tandem.proto.v1.LabelledSample;
 import io.tandem.proto.v1.ModelManifest;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Event;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import java.nio.file.Path;
@@ -54,6 +51,9 @@ public class RetrainPipeline {
     @Inject
     ModelRegistry registry;
 
+    @Inject
+    Event<StudentPromoted> promoted;
+
 
     private final ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "retrain");
@@ -67,6 +67,9 @@ public class RetrainPipeline {
     private volatile int rounds;
     private volatile int samplesAtLastTraining;
     private volatile long humanLabelsAtLastTraining;
+    private volatile long humanLabelsAtLastTeacherRound;
+    private volatile String lastTeacherOutcome = "";
+    private volatile List<String> lastStudentOutcomes = List.of();
     private volatile long lastTrainingEndedMs = System.currentTimeMillis();
     private volatile String lastError = "";
     private volatile String lastVersion = "";
@@ -142,35 +145,83 @@ public class RetrainPipeline {
 
     private void retrain(String reason) {
         long humanLabels = store.humanLabels();
-        List<LabelledSample> samples = store.readAll();
-        Optional<ModelManifest> parent = registry.latest(ModelRegistry.STUDENT_ID);
-        String version = "v" + (registry.versions(ModelRegistry.STUDENT_ID).size() + 1);
-        LOG.infof("retrain %s: %s; %d labelled edge samples", version, reason, samples.size());
-        Architecture student = ModelZoo.get(config.retrain().student());
-        ImageSet baseData = baseData();
-        EdgeSamples edge = EdgeSamples.from(samples, baseData.rows(), baseData.cols(), student.classes());
-        edge.skipped().forEach(s -> LOG.warnf("retrain %s skips sample %s", version, s));
+        int stored = store.size();
         var r = config.retrain();
-        Path out = config.dataDir().resolve("work").resolve(version);
-        ModelManifest m = new StudentDistiller(System.out, Math.max(1, Runtime.getRuntime().availableProcessors()))
-                .distill(new StudentDistiller.Request(student, new Teacher.Onnx(teacher.onnx()), teacher.manifest().getVersion(), baseData,
-                        edge, heldOut, evalData(), teacher.normalization(),
-                        new TrainConfig(r.epochs(), r.batchSize(), r.learningRate(), r.seed(), r.temperature(), r.alpha()),
-                        ModelManifest.newBuilder().setModelId(ModelRegistry.STUDENT_ID).setVersion(version)
-                                .setParentVersion(parent.map(ModelManifest::getVersion).orElse(""))
-                                .setDataSnapshot("fashion-mnist/train[0:" + baseData.size() + "] + store["
-                                        + samples.size() + "]"),
-                        out, "student"));
-        registry.register(out.resolve("student.onnx"), m);
-        samplesAtLastTraining = samples.size();
-        humanLabelsAtLastTraining = humanLabels;
-        if (!samples.isEmpty()) {
-            // The bootstrap (v1, from the teacher alone) is not one of the retrain rounds max-rounds limits.
-            rounds++;
+        Architecture architecture = ModelZoo.get(r.student());
+        ImageSet base = baseData();
+        TrainConfig train = new TrainConfig(r.epochs(), r.batchSize(), r.learningRate(), r.seed(), r.temperature(),
+                r.alpha());
+        Optional<ModelManifest> global = registry.latest(ModelRegistry.STUDENT_ID);
+        if (global.isEmpty()) {
+            LOG.infof("retrain: %s; distilling v1 from teacher %s alone", reason, teacher.manifest().getVersion());
+            EdgeExamples none = EdgeExamples.none(base.rows(), base.cols(), teacher.classes());
+            StudentRound.Outcome v1 = new StudentRound(System.out).run(new StudentRound.Inputs(architecture, teacher, base,
+                    heldOut, evalData(), none, train, r.gateSamples()), "", ModelRegistry.STUDENT_ID, "v1", "",
+                    Optional.empty(), work("student-v1"));
+            promote(v1);
+            lastVersion = "v1";
+            return;
         }
-        lastVersion = version;
-        LOG.infof("retrain %s done: eval accuracy %.4f on %d samples, learned from %d edge samples", version,
-                m.getMetricsOrThrow("eval_accuracy"), (long) m.getMetricsOrThrow("eval_samples"), m.getEdgeSamples());
+        EdgeExamples edge = EdgeExamples.relabel(store, teacher, base.rows(), base.cols());
+        LOG.infof("retrain round %d: %s; %d edge samples (%d labelled by a person) from groups %s", rounds + 1, reason,
+                edge.all().size(), edge.where(EdgeExamples.Example::human).size(), edge.groups());
+        ImageSet roundBase = base.head(Math.min(base.size(), r.adaptationBaseLimit()));
+        if (r.teacherAdaptation() && humanLabels - humanLabelsAtLastTeacherRound >= r.teacherMinNewHumanLabels()) {
+            humanLabelsAtLastTeacherRound = humanLabels;
+            String version = "t" + (registry.versions(ModelRegistry.TEACHER_ID).size() + 1);
+            TeacherAdaptation.Outcome t = new TeacherAdaptation(System.out).run(teacher, roundBase, evalData(), edge,
+                    new TeacherAdaptation.Settings(r.teacherEpochs(), r.teacherLearningRate(), r.pseudoLabelConfidence(),
+                            r.humanRepeat(), r.seed() + rounds), version, teacher.promotedDir(version));
+            lastTeacherOutcome = version + ": " + t.reason();
+            if (t.promoted()) {
+                teacher.promote(teacher.promotedDir(version));
+                edge = EdgeExamples.relabel(store, teacher, base.rows(), base.cols());
+            }
+        }
+        StudentRound.Inputs inputs = new StudentRound.Inputs(architecture, teacher, roundBase, heldOut, evalData(), edge,
+                train, r.gateSamples());
+        List<String> targets = new java.util.ArrayList<>();
+        targets.add("");
+        if (r.siteStudents()) {
+            for (String g : edge.groups()) {
+                if (edge.where(e -> e.group().equals(g)).size() >= r.siteMinSamples()) {
+                    targets.add(g);
+                }
+            }
+        }
+        List<String> outcomes = new java.util.ArrayList<>();
+        for (String group : targets) {
+            String modelId = ModelRegistry.studentId(group);
+            Optional<ModelManifest> own = registry.latest(modelId);
+            ModelManifest running = own.orElseGet(() -> registry.latest(ModelRegistry.STUDENT_ID).orElseThrow());
+            String version = "v" + (registry.versions(modelId).size() + 1);
+            StudentRound.Outcome o = new StudentRound(System.out).run(inputs, group, modelId, version,
+                    own.map(ModelManifest::getVersion).orElse(""),
+                    registry.artifact(running.getModelId(), running.getVersion()), work(modelId + "-" + version));
+            outcomes.add(modelId + " " + version + " " + o.reason());
+            if (o.promoted()) {
+                promote(o);
+                if (group.isEmpty()) {
+                    lastVersion = version;
+                }
+            }
+        }
+        lastStudentOutcomes = List.copyOf(outcomes);
+        samplesAtLastTraining = stored;
+        humanLabelsAtLastTraining = humanLabels;
+        rounds++;
+    }
+
+    private void promote(StudentRound.Outcome o) {
+        registry.register(o.onnx(), o.manifest());
+        promoted.fire(new StudentPromoted(o.manifest()));
+        LOG.infof("student %s %s promoted (group %s): eval accuracy %.4f", o.manifest().getModelId(),
+                o.manifest().getVersion(), o.manifest().getDeviceGroup().isEmpty() ? "fleet" : o.manifest().getDeviceGroup(),
+                o.manifest().getMetricsOrThrow("eval_accuracy"));
+    }
+
+    private Path work(String name) {
+        return config.dataDir().resolve("work").resolve(name + "-" + System.currentTimeMillis());
     }
 
     private synchronized ImageSet baseData() {
@@ -197,6 +248,10 @@ public class RetrainPipeline {
         m.put("last_version", lastVersion);
         m.put("last_error", lastError);
         m.put("samples_at_last_training", samplesAtLastTraining);
+        m.put("human_labels_at_last_training", humanLabelsAtLastTraining);
+        m.put("teacher", teacher.configured() ? teacher.manifest().getVersion() : "");
+        m.put("last_teacher_round", lastTeacherOutcome);
+        m.put("last_student_rounds", lastStudentOutcomes);
         m.put("threshold", config.retrain().threshold());
         m.put("max_rounds", config.retrain().maxRounds());
         return m;

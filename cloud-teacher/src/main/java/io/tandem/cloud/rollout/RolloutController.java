@@ -3,7 +3,7 @@ package io.tandem.cloud.rollout;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.tandem.cloud.config.TandemConfig;
-import io.tandem.cloud.registry.ModelRegistered;
+import io.tandem.cloud.retrain.StudentPromoted;
 import io.tandem.cloud.registry.ModelRegistry;
 import io.tandem.proto.Codecs;
 import io.tandem.proto.Topics;
@@ -39,14 +39,17 @@ public class RolloutController {
     @Inject
     ModelRegistry registry;
 
+    @Inject
+    FleetState fleetState;
+
     private static final String STUDENT_ROLE = "student";
 
     private MqttClient client;
     private final List<Rollout> rollouts = new ArrayList<>();
 
     /** One rollout as issued. */
-    public record Rollout(String rolloutId, String fleet, String modelId, String version, String sha256,
-            float confidenceThreshold, long issuedAtMs) {
+    public record Rollout(String rolloutId, String fleet, String group, List<String> devices, String modelId,
+            String version, String sha256, float confidenceThreshold, long issuedAtMs) {
     }
 
     void deployLatestAtStart(@Observes StartupEvent event) {
@@ -55,41 +58,73 @@ public class RolloutController {
         }
     }
 
-    void onRegistered(@Observes ModelRegistered event) {
+    void onPromoted(@Observes StudentPromoted event) {
         ModelManifest m = event.manifest();
-        if (config.rollout().auto() && STUDENT_ROLE.equals(m.getRole())) {
+        if (!config.rollout().auto()) {
+            return;
+        }
+        if (m.getDeviceGroup().isEmpty()) {
             deploy(m.getModelId(), m.getVersion(), config.rollout().fleet());
+        } else {
+            deployToGroup(m.getModelId(), m.getVersion(), config.rollout().fleet(), m.getDeviceGroup());
         }
     }
 
-    /** Publishes the deploy command for a registered model version to a fleet. */
+    /** Publishes the deploy command for a registered model version to a whole fleet. */
     public synchronized Rollout deploy(String modelId, String version, String fleet) {
+        DeployCommand command = command(modelId, version, fleet);
+        publish(Topics.fleetDeploy(fleet), command);
+        return record(command, "", List.of());
+    }
+
+    /**
+     * Publishes the deploy command to each device of {@code group} on its own topic, where it wins over the
+     * fleet's command; the group's members are the devices that last reported it.
+     */
+    public synchronized Rollout deployToGroup(String modelId, String version, String fleet, String group) {
+        Topics.requireId("group", group);
+        DeployCommand command = command(modelId, version, fleet);
+        List<String> devices = fleetState.devicesOf(fleet, group);
+        for (String device : devices) {
+            publish(Topics.deviceDeploy(fleet, device), command);
+        }
+        return record(command, group, devices);
+    }
+
+    private DeployCommand command(String modelId, String version, String fleet) {
         Topics.requireId("fleet", fleet);
         ModelManifest m = registry.manifest(modelId, version).orElseThrow(() -> new IllegalArgumentException(
                 "model " + modelId + " " + version + " is not registered"));
         if (!STUDENT_ROLE.equals(m.getRole())) {
             throw new IllegalArgumentException(modelId + " " + version + " is a " + m.getRole() + ", only students go to devices");
         }
-        String rolloutId = "r-" + UUID.randomUUID().toString().substring(0, 8);
-        DeployCommand command = DeployCommand.newBuilder().setSchemaVersion(Codecs.SCHEMA_VERSION).setFleet(fleet)
-                .setRolloutId(rolloutId).setModelId(modelId).setModelVersion(version)
+        return DeployCommand.newBuilder().setSchemaVersion(Codecs.SCHEMA_VERSION).setFleet(fleet)
+                .setRolloutId("r-" + UUID.randomUUID().toString().substring(0, 8)).setModelId(modelId)
+                .setModelVersion(version)
                 .setArtifactUrl(config.publicUrl() + "/api/models/" + modelId + "/" + version + "/artifact")
                 .setSha256(m.getSha256()).setSizeBytes(m.getSizeBytes())
                 .setConfidenceThreshold(config.rollout().confidenceThreshold())
                 .setIssuedAtMs(System.currentTimeMillis()).setManifest(m).build();
+    }
+
+    private void publish(String topic, DeployCommand command) {
         MqttMessage message = new MqttMessage(Codecs.DEPLOY_COMMAND.encode(command));
         message.setQos(1);
         message.setRetained(true);
         try {
-            client().publish(Topics.fleetDeploy(fleet), message);
+            client().publish(topic, message);
         } catch (MqttException e) {
             throw new IllegalStateException("cannot publish deploy command to " + config.mqtt().url() + ": "
                     + e.getMessage(), e);
         }
-        Rollout r = new Rollout(rolloutId, fleet, modelId, version, m.getSha256(), command.getConfidenceThreshold(),
-                command.getIssuedAtMs());
+    }
+
+    private Rollout record(DeployCommand c, String group, List<String> devices) {
+        Rollout r = new Rollout(c.getRolloutId(), c.getFleet(), group, List.copyOf(devices), c.getModelId(),
+                c.getModelVersion(), c.getSha256(), c.getConfidenceThreshold(), c.getIssuedAtMs());
         rollouts.add(r);
-        LOG.infof("rollout %s: %s %s to fleet %s", rolloutId, modelId, version, fleet);
+        LOG.infof("rollout %s: %s %s to %s", r.rolloutId(), r.modelId(), r.version(), group.isEmpty()
+                ? "fleet " + r.fleet() : "group " + group + " of fleet " + r.fleet() + " " + devices);
         return r;
     }
 

@@ -7,6 +7,7 @@ import io.tandem.distill.eval.Evaluation;
 import io.tandem.distill.eval.Metrics;
 import io.tandem.distill.eval.OnnxClassifier;
 import io.tandem.distill.manifest.ModelArtifacts;
+import io.tandem.distill.train.Augmentation;
 import io.tandem.distill.train.ClassifierTrainer;
 import io.tandem.distill.train.TrainConfig;
 import io.tandem.distill.train.TrainedModel;
@@ -52,7 +53,15 @@ public final class StudentDistiller {
      */
     public record Request(Architecture student, Teacher teacher, String teacherVersion, ImageSet base,
             EdgeSamples edge, ImageSet heldOut, ImageSet eval, Normalization normalization, TrainConfig config,
-            ModelManifest.Builder manifest, Path outDir, String name) {
+            ModelManifest.Builder manifest, Path outDir, String name, Augmentation augmentation) {
+
+        /** A request without augmentation. */
+        public Request(Architecture student, Teacher teacher, String teacherVersion, ImageSet base, EdgeSamples edge,
+                ImageSet heldOut, ImageSet eval, Normalization normalization, TrainConfig config,
+                ModelManifest.Builder manifest, Path outDir, String name) {
+            this(student, teacher, teacherVersion, base, edge, heldOut, eval, normalization, config, manifest, outDir,
+                    name, Augmentation.NONE);
+        }
     }
 
     /** Runs the distillation and writes the artifact; returns its complete manifest. */
@@ -72,8 +81,9 @@ public final class StudentDistiller {
                 evalTeacherLogits = teacher.logits(r.eval(), r.normalization());
             }
             float[] logits = concat(baseLogits, r.edge().teacherLogits());
-            try (TrainedModel student = new ClassifierTrainer(log).train(r.student(), data, logits, r.normalization(),
-                    r.config())) {
+            SoftTargets targets = r.config().distills() ? SoftTargets.cached(logits, r.student().classes()) : null;
+            try (TrainedModel student = new ClassifierTrainer(log).train(r.student(), data, targets, r.normalization(),
+                    r.config(), r.augmentation())) {
                 return finish(r, student, evalTeacherLogits);
             }
         }
@@ -84,7 +94,7 @@ public final class StudentDistiller {
             float[] evalTeacherLogits = teacher.logits(r.eval(), r.normalization());
             try (TrainedModel student = new ClassifierTrainer(log).train(r.student(), data,
                     r.config().distills() ? new DjlTeacherTargets(teacher, data, r.normalization()) : null,
-                    r.normalization(), r.config())) {
+                    r.normalization(), r.config(), r.augmentation())) {
                 return finish(r, student, evalTeacherLogits);
             }
         }

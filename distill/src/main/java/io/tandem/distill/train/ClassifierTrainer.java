@@ -76,6 +76,13 @@ public final class ClassifierTrainer {
         return run(TrainedModel.uninitialised(architecture), data, targets, normalization, config, Augmentation.NONE);
     }
 
+    /** Trains a fresh model as {@link #train(Architecture, ImageSet, SoftTargets, Normalization, TrainConfig)}, with
+     * each image passed through {@code augmentation} every time it is drawn. */
+    public TrainedModel train(Architecture architecture, ImageSet data, SoftTargets targets,
+            Normalization normalization, TrainConfig config, Augmentation augmentation) {
+        return run(TrainedModel.uninitialised(architecture), data, targets, normalization, config, augmentation);
+    }
+
     /**
      * Continues training {@code start} (a loaded or trained model, which this call takes over and returns
      * trained further, or closes on failure), with each image passed through {@code augmentation} every time

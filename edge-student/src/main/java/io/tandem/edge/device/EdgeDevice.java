@@ -39,7 +39,7 @@ public final class EdgeDevice implements AutoCloseable {
     private final DeviceConfig config;
     private final FrameSource source;
     private final DeviceStats stats = new DeviceStats();
-    private final LinkedBlockingQueue<DeployCommand> deploys = new LinkedBlockingQueue<>();
+    private final LinkedBlockingQueue<Pending> deploys = new LinkedBlockingQueue<>();
     private final SequenceCounter sequence;
     private final ModelUpdater updater;
     private final MqttLink link;
@@ -49,6 +49,12 @@ public final class EdgeDevice implements AutoCloseable {
     private final Thread serving;
     private volatile ConfidenceGate gate;
     private volatile WindowCounter window;
+    /** Whether the command in force was addressed to this device alone; such a command beats the fleet's. */
+    private boolean activeIsDeviceSpecific;
+
+    /** A received deploy command and whether it came on this device's own topic. */
+    private record Pending(DeployCommand command, boolean deviceSpecific) {
+    }
     private volatile boolean stopping;
     private boolean closed;
 
@@ -100,9 +106,9 @@ public final class EdgeDevice implements AutoCloseable {
         long nanosPerFrame = config.fps() > 0 ? (long) (1e9 / config.fps()) : 0;
         long nextFrameAt = System.nanoTime();
         while (!stopping) {
-            DeployCommand command = deploys.poll();
+            Pending command = deploys.poll();
             if (command != null) {
-                deploy(command);
+                deploy(command.command(), command.deviceSpecific());
                 continue;
             }
             Optional<ModelUpdater.Active> active = updater.active();
@@ -165,8 +171,17 @@ public final class EdgeDevice implements AutoCloseable {
         results.add(model.version(), result);
     }
 
-    private void deploy(DeployCommand command) {
+    private void deploy(DeployCommand command, boolean deviceSpecific) {
         if (updater.isCurrent(command)) {
+            activeIsDeviceSpecific |= deviceSpecific;
+            return;
+        }
+        if (activeIsDeviceSpecific && !deviceSpecific) {
+            log("fleet command for " + command.getModelVersion() + " ignored: a command for this device alone is in force");
+            ack(DeployAck.newBuilder().setSchemaVersion(Codecs.SCHEMA_VERSION).setRolloutId(command.getRolloutId())
+                    .setModelVersion(command.getModelVersion()).setPreviousVersion(activeVersion())
+                    .setTimeMs(System.currentTimeMillis()).setStatus(DeployAck.Status.SUPERSEDED)
+                    .setDetail("a command for this device alone (" + activeVersion() + ") is in force"));
             return;
         }
         results.flush();
@@ -180,15 +195,21 @@ public final class EdgeDevice implements AutoCloseable {
         if (ack.getStatus() == DeployAck.Status.ACTIVE) {
             gate = new ConfidenceGate(command.getConfidenceThreshold());
             window = new WindowCounter(updater.active().orElseThrow().model().classes());
+            activeIsDeviceSpecific = deviceSpecific;
         }
         log("deploy " + command.getModelVersion() + ": " + ack.getStatus() + " " + ack.getDetail());
-        link.publish(Topics.mqtt(config.fleet(), config.deviceId(), DeviceStream.ACKS), Codecs.DEPLOY_ACK.encode(ack),
-                false, ok -> { });
+        ack(ack.toBuilder());
+    }
+
+    private void ack(DeployAck.Builder ack) {
+        link.publish(Topics.mqtt(config.fleet(), config.deviceId(), DeviceStream.ACKS),
+                Codecs.DEPLOY_ACK.encode(ack.setDeviceId(config.deviceId()).setFleet(config.fleet()).build()), false,
+                ok -> { });
     }
 
     private void awaitDeploy() {
         try {
-            DeployCommand command = deploys.poll(200, TimeUnit.MILLISECONDS);
+            Pending command = deploys.poll(200, TimeUnit.MILLISECONDS);
             if (command != null) {
                 deploys.add(command);
             }
@@ -205,7 +226,7 @@ public final class EdgeDevice implements AutoCloseable {
                 throw new PayloadException(PayloadException.Reason.INVALID,
                         "DeployCommand for fleet " + command.getFleet() + " arrived on " + topic);
             }
-            deploys.add(command);
+            deploys.add(new Pending(command, topic.equals(Topics.deviceDeploy(config.fleet(), config.deviceId()))));
         } catch (PayloadException e) {
             stats.messageRejected();
             log("rejected message on " + topic + ": " + e.getMessage() + " (rejected so far: " + stats.rejected() + ")");

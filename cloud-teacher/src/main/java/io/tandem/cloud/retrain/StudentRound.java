@@ -1,0 +1,91 @@
+package io.tandem.cloud.retrain;
+
+import io.tandem.cloud.teacher.TeacherModel;
+import io.tandem.distill.data.ImageSet;
+import io.tandem.distill.eval.Metrics;
+import io.tandem.distill.eval.OnnxClassifier;
+import io.tandem.distill.kd.StudentDistiller;
+import io.tandem.distill.kd.Teacher;
+import io.tandem.distill.train.PhotometricAugmentation;
+import io.tandem.distill.train.TrainConfig;
+import io.tandem.distill.zoo.Architecture;
+import io.tandem.proto.v1.ModelManifest;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Distils one student from the teacher in service, for the whole fleet or for one device group, and
+ * decides whether it ships: it must beat the model the group runs now on the group's held-out recent
+ * samples (a third of them by key, never trained on; labelled by a person where one did, else by the
+ * teacher). A group's samples are repeated so they make up about a third of the training data.
+ */
+final class StudentRound {
+
+    /** The result: the distilled student's manifest, whether it passed its gate and why. */
+    record Outcome(ModelManifest manifest, Path onnx, boolean promoted, String reason) {
+    }
+
+    /** The data and settings of one round. */
+    record Inputs(Architecture architecture, TeacherModel teacher, ImageSet base, ImageSet heldOut, ImageSet eval,
+            EdgeExamples edge, TrainConfig config, int gateSamples) {
+    }
+
+    private final PrintStream log;
+
+    StudentRound(PrintStream log) {
+        this.log = log;
+    }
+
+    /**
+     * Distils a student for {@code group} ({@code ""} for the whole fleet) into {@code outDir} and gates it
+     * against {@code deployed}, the ONNX file the group runs now (none for the first student).
+     */
+    Outcome run(Inputs in, String group, String modelId, String version, String parentVersion, Optional<Path> deployed,
+            Path outDir) {
+        List<EdgeExamples.Example> mine = in.edge().where(e -> group.isEmpty() || e.group().equals(group));
+        List<EdgeExamples.Example> train = mine.stream().filter(e -> !TeacherAdaptation.validation(e)).toList();
+        List<EdgeExamples.Example> gate = mine.stream().filter(TeacherAdaptation::validation).toList();
+        gate = gate.subList(Math.max(0, gate.size() - in.gateSamples()), gate.size());
+        int repeat = train.isEmpty() ? 0 : Math.max(1, Math.min(10, in.base().size() / (3 * train.size())));
+        List<EdgeExamples.Example> repeated = new ArrayList<>();
+        for (int r = 0; r < repeat; r++) {
+            repeated.addAll(train);
+        }
+        long human = train.stream().filter(EdgeExamples.Example::human).count();
+        ModelManifest teacherManifest = in.teacher().manifest();
+        ModelManifest m = new StudentDistiller(log, 1).distill(new StudentDistiller.Request(in.architecture(),
+                new Teacher.Onnx(in.teacher().onnx()), teacherManifest.getVersion(), in.base(),
+                in.edge().distillationData(repeated), in.heldOut(), in.eval(), in.teacher().normalization(), in.config(),
+                ModelManifest.newBuilder().setModelId(modelId).setVersion(version).setParentVersion(parentVersion)
+                        .setDeviceGroup(group)
+                        .setDataSnapshot("base[0:" + in.base().size() + "] + " + (group.isEmpty() ? "fleet" : group)
+                                + " samples x" + repeat + ", teacher " + teacherManifest.getVersion())
+                        .putDataBySource("base", in.base().size()).putDataBySource("edge", train.size())
+                        .putDataBySource("human", human),
+                outDir, "student", PhotometricAugmentation.CAMERA));
+        Path onnx = outDir.resolve("student.onnx");
+        if (gate.isEmpty()) {
+            return new Outcome(m, onnx, deployed.isEmpty(), deployed.isEmpty() ? "first student, no gate samples"
+                    : "no held-out samples to gate on");
+        }
+        ImageSet gateImages = in.edge().images(gate);
+        double candidate = accuracy(onnx, gateImages, in);
+        double current = deployed.map(p -> accuracy(p, gateImages, in)).orElse(-1.0);
+        boolean promoted = candidate > current;
+        String reason = String.format("%s on %d held-out %s samples: candidate %.4f, deployed %s", promoted ? "ships"
+                : "does not ship", gate.size(), group.isEmpty() ? "fleet" : group, candidate,
+                current < 0 ? "none" : String.format("%.4f", current));
+        log.printf("%s %s %s%n", modelId, version, reason);
+        return new Outcome(m.toBuilder().putMetrics("gate_accuracy", candidate).putMetrics("gate_samples", gate.size())
+                .putMetrics("gate_deployed_accuracy", current).build(), onnx, promoted, reason);
+    }
+
+    private static double accuracy(Path onnx, ImageSet images, Inputs in) {
+        try (OnnxClassifier c = OnnxClassifier.open(onnx, 1)) {
+            return Metrics.accuracy(c.logits(images, in.teacher().normalization()), images.labels(), c.classes());
+        }
+    }
+}
