@@ -3,6 +3,7 @@ package io.tandem.edge;
 import io.tandem.edge.device.DeviceConfig;
 import io.tandem.edge.device.EdgeDevice;
 import io.tandem.edge.feed.LoopingIdxSource;
+import io.tandem.edge.gate.MiningStrategy;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -84,6 +85,18 @@ public final class EdgeAgent implements Runnable {
             + " (default: ${DEFAULT-VALUE})")
     long otaDownloadTimeoutMs = DeviceConfig.OtaSettings.DEFAULT.downloadTimeout().toMillis();
 
+    @Option(names = "--upload-fraction", description = "Share of frames uploaded, chosen by --mining; 0 = every frame"
+            + " under the deploy command's confidence threshold (default: ${DEFAULT-VALUE})")
+    double uploadFraction;
+
+    @Option(names = "--audit-fraction", description = "Share of frames uploaded at random regardless of confidence"
+            + " (default: ${DEFAULT-VALUE})")
+    double auditFraction;
+
+    @Option(names = "--mining", description = "Mining strategy within the upload budget: ${COMPLETION-CANDIDATES}"
+            + " (default: ${DEFAULT-VALUE})")
+    MiningStrategy mining = MiningStrategy.LEAST_CONFIDENCE;
+
     /** Runs one agent until SIGTERM; exits 2 on a bad option. */
     public static void main(String[] args) {
         CommandLine cli = new CommandLine(new EdgeAgent());
@@ -99,7 +112,8 @@ public final class EdgeAgent implements Runnable {
         return new DeviceConfig(deviceId, fleet, group, mqttUrl, workDir, threads, framesPerVersion, fps,
                 Duration.ofMillis(telemetryMs), resultsBatch, Duration.ofMillis(connectTimeoutMs),
                 new DeviceConfig.MqttTuning(mqttMaxInflight, mqttOfflineBuffer, mqttKeepAliveS),
-                new DeviceConfig.OtaSettings(Duration.ofMillis(otaConnectTimeoutMs), Duration.ofMillis(otaDownloadTimeoutMs)));
+                new DeviceConfig.OtaSettings(Duration.ofMillis(otaConnectTimeoutMs), Duration.ofMillis(otaDownloadTimeoutMs)),
+                new DeviceConfig.GateSettings(mining, uploadFraction, auditFraction));
     }
 
     @Override

@@ -37,9 +37,12 @@ public class LabelsResource {
     @Inject
     Rejections rejections;
 
-    /** One sample to label: its key, group, the raw image (base64) with its shape, and the teacher's guess. */
-    public record QueueItem(String key, String deviceId, long sequence, String group, List<Long> shape, String pixels,
-            int teacherLabel, double uncertainty) {
+    /**
+     * One sample to label: its key, the device's own id of the frame (so a tool can find the original
+     * capture), group, the raw image (base64) with its shape, and the teacher's guess.
+     */
+    public record QueueItem(String key, String deviceId, long sequence, long sourceFrame, String group, List<Long> shape,
+            String pixels, int teacherLabel, double uncertainty) {
     }
 
     /** A person's label. */
@@ -60,7 +63,8 @@ public class LabelsResource {
         }
         return queue.next(limit, group).stream().map(c -> {
             HardExample e = c.sample().getExample();
-            return new QueueItem(c.key(), e.getDeviceId(), e.getSequence(), e.getGroup(), e.getInput().getShapeList(),
+            return new QueueItem(c.key(), e.getDeviceId(), e.getSequence(), e.getSourceFrame(), e.getGroup(),
+                    e.getInput().getShapeList(),
                     Base64.getEncoder().encodeToString(e.getInput().getData().toByteArray()), c.sample().getTeacherLabel(),
                     c.uncertainty());
         }).toList();

@@ -224,8 +224,8 @@ public interface TandemConfig {
         @WithDefault("40")
         int siteMinSamples();
 
-        /** Held-out recent samples a candidate student is gated on, 10..100,000. */
-        @WithDefault("400")
+        /** Most recent held-out samples (random audits when there are enough) a candidate is gated on, 10..100,000. */
+        @WithDefault("150")
         int gateSamples();
 
         /** Whether retraining (and the bootstrap of v1) runs at all. */

@@ -6,6 +6,7 @@ import io.tandem.distill.data.ImageSet;
 import io.tandem.distill.eval.Metrics;
 import io.tandem.distill.kd.EdgeSamples;
 import io.tandem.proto.v1.DType;
+import io.tandem.proto.v1.GateReason;
 import io.tandem.proto.v1.LabelledSample;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,12 +14,14 @@ import java.util.function.Predicate;
 
 /**
  * The fleet's stored samples as training data for one round: relabelled by the teacher in service now (not
- * the one that labelled them on arrival), with a person's label where there is one.
+ * the one that labelled them on arrival), with a person's label where there is one, and marked when the
+ * device uploaded them as a random audit (the unbiased sample of what the group sees).
  */
 final class EdgeExamples {
 
     /** One usable sample. */
-    record Example(String key, String group, byte[] pixels, float[] teacherLogits, int teacherLabel, int humanLabel) {
+    record Example(String key, String group, byte[] pixels, float[] teacherLogits, int teacherLabel, int humanLabel,
+            boolean audit) {
 
         /** The label to learn: the person's when there is one, else the teacher's. */
         int label() {
@@ -70,7 +73,8 @@ final class EdgeExamples {
                 String key = SampleStore.key(s.getExample().getDeviceId(), s.getExample().getSequence());
                 float[] own = java.util.Arrays.copyOfRange(logits, i * classes, (i + 1) * classes);
                 int human = store.humanLabel(key).map(h -> h.getLabel()).orElse(-1);
-                out.add(new Example(key, s.getExample().getGroup(), raw[i], own, Metrics.argmax(own, 0, classes), human));
+                out.add(new Example(key, s.getExample().getGroup(), raw[i], own, Metrics.argmax(own, 0, classes), human,
+                        s.getExample().getGateReason() == GateReason.RANDOM_AUDIT));
             }
         }
         return new EdgeExamples(out, rows, cols, classes);

@@ -178,7 +178,7 @@ public class RetrainPipeline {
                 edge = EdgeExamples.relabel(store, teacher, base.rows(), base.cols());
             }
         }
-        StudentRound.Inputs inputs = new StudentRound.Inputs(architecture, teacher, roundBase, heldOut, evalData(), edge,
+        StudentRound.Inputs inputs = new StudentRound.Inputs(architecture, teacher, base, heldOut, evalData(), edge,
                 train, r.gateSamples());
         List<String> targets = new java.util.ArrayList<>();
         targets.add("");
@@ -194,7 +194,8 @@ public class RetrainPipeline {
             String modelId = ModelRegistry.studentId(group);
             Optional<ModelManifest> own = registry.latest(modelId);
             ModelManifest running = own.orElseGet(() -> registry.latest(ModelRegistry.STUDENT_ID).orElseThrow());
-            String version = "v" + (registry.versions(modelId).size() + 1);
+            // Site versions carry their group, so a device's active version names what it runs.
+            String version = (group.isEmpty() ? "v" : group + "-v") + (registry.versions(modelId).size() + 1);
             StudentRound.Outcome o = new StudentRound(System.out).run(inputs, group, modelId, version,
                     own.map(ModelManifest::getVersion).orElse(""),
                     registry.artifact(running.getModelId(), running.getVersion()), work(modelId + "-" + version));

@@ -6,6 +6,7 @@ import io.tandem.distill.eval.Metrics;
 import io.tandem.distill.eval.OnnxClassifier;
 import io.tandem.distill.kd.StudentDistiller;
 import io.tandem.distill.kd.Teacher;
+import io.tandem.distill.train.Augmentation;
 import io.tandem.distill.train.PhotometricAugmentation;
 import io.tandem.distill.train.TrainConfig;
 import io.tandem.distill.zoo.Architecture;
@@ -20,9 +21,14 @@ import java.util.Optional;
  * Distils one student from the teacher in service, for the whole fleet or for one device group, and
  * decides whether it ships: it must beat the model the group runs now on the group's held-out recent
  * samples (a third of them by key, never trained on; labelled by a person where one did, else by the
- * teacher). A group's samples are repeated so they make up about a third of the training data.
+ * teacher; random audits when there are enough, since they show what the group sees). A group's samples
+ * are repeated so they make up about a third of the training data. Students learn with the teacher's
+ * augmentation: none from the base teacher, camera augmentation from an adapted one.
  */
 final class StudentRound {
+
+    /** Held-out random audits needed before the gate uses them alone. */
+    static final int MIN_AUDIT_GATE = 20;
 
     /** The result: the distilled student's manifest, whether it passed its gate and why. */
     record Outcome(ModelManifest manifest, Path onnx, boolean promoted, String reason) {
@@ -47,8 +53,12 @@ final class StudentRound {
             Path outDir) {
         List<EdgeExamples.Example> mine = in.edge().where(e -> group.isEmpty() || e.group().equals(group));
         List<EdgeExamples.Example> train = mine.stream().filter(e -> !TeacherAdaptation.validation(e)).toList();
-        List<EdgeExamples.Example> gate = mine.stream().filter(TeacherAdaptation::validation).toList();
+        List<EdgeExamples.Example> heldOutAll = mine.stream().filter(TeacherAdaptation::validation).toList();
+        List<EdgeExamples.Example> audits = heldOutAll.stream().filter(EdgeExamples.Example::audit).toList();
+        // Random audits show what the group sees; hard examples alone would favour a model tuned to them.
+        List<EdgeExamples.Example> gate = audits.size() >= MIN_AUDIT_GATE ? audits : heldOutAll;
         gate = gate.subList(Math.max(0, gate.size() - in.gateSamples()), gate.size());
+        String gateKind = gate == audits || audits.size() >= MIN_AUDIT_GATE ? "audit" : "uploaded";
         int repeat = train.isEmpty() ? 0 : Math.max(1, Math.min(10, in.base().size() / (3 * train.size())));
         List<EdgeExamples.Example> repeated = new ArrayList<>();
         for (int r = 0; r < repeat; r++) {
@@ -65,7 +75,7 @@ final class StudentRound {
                                 + " samples x" + repeat + ", teacher " + teacherManifest.getVersion())
                         .putDataBySource("base", in.base().size()).putDataBySource("edge", train.size())
                         .putDataBySource("human", human),
-                outDir, "student", PhotometricAugmentation.CAMERA));
+                outDir, "student", augmented(teacherManifest) ? PhotometricAugmentation.CAMERA : Augmentation.NONE));
         Path onnx = outDir.resolve("student.onnx");
         if (gate.isEmpty()) {
             return new Outcome(m, onnx, deployed.isEmpty(), deployed.isEmpty() ? "first student, no gate samples"
@@ -75,12 +85,17 @@ final class StudentRound {
         double candidate = accuracy(onnx, gateImages, in);
         double current = deployed.map(p -> accuracy(p, gateImages, in)).orElse(-1.0);
         boolean promoted = candidate > current;
-        String reason = String.format("%s on %d held-out %s samples: candidate %.4f, deployed %s", promoted ? "ships"
-                : "does not ship", gate.size(), group.isEmpty() ? "fleet" : group, candidate,
+        String reason = String.format("%s on %d held-out %s %s samples: candidate %.4f, deployed %s", promoted ? "ships"
+                : "does not ship", gate.size(), group.isEmpty() ? "fleet" : group, gateKind, candidate,
                 current < 0 ? "none" : String.format("%.4f", current));
         log.printf("%s %s %s%n", modelId, version, reason);
         return new Outcome(m.toBuilder().putMetrics("gate_accuracy", candidate).putMetrics("gate_samples", gate.size())
                 .putMetrics("gate_deployed_accuracy", current).build(), onnx, promoted, reason);
+    }
+
+    /** Whether the teacher learnt with camera augmentation; its students then do too, so they match it. */
+    static boolean augmented(ModelManifest teacher) {
+        return teacher.getMetricsOrDefault(TeacherAdaptation.AUGMENTED, 0) > 0;
     }
 
     private static double accuracy(Path onnx, ImageSet images, Inputs in) {

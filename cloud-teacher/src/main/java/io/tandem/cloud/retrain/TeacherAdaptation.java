@@ -28,6 +28,9 @@ import java.util.TreeMap;
  */
 final class TeacherAdaptation {
 
+    /** Manifest metric set to 1 on teachers that learnt with camera augmentation. */
+    static final String AUGMENTED = "augmented";
+
     /** Largest drop in base test accuracy a promoted teacher may show. */
     static final double MAX_BASE_DROP = 0.015;
 
@@ -109,6 +112,7 @@ final class TeacherAdaptation {
                     .putDataBySource("base", base.size()).putDataBySource("human", humanTrain.size())
                     .putDataBySource("pseudo", pseudo.size())
                     .putMetrics("eval_accuracy", candidateEval).putMetrics("eval_samples", eval.size())
+                    .putMetrics(AUGMENTED, 1)
                     .putMetrics("parent_eval_accuracy", currentEval)
                     .putMetrics("human_val_samples", humanVal.size())
                     .putMetrics("human_val_accuracy", humanVal.isEmpty() ? 0 : candidateVal / (double) humanVal.size())

@@ -71,6 +71,17 @@ public final class ModelArtifacts {
         }
     }
 
+    /** Parses a manifest printed by {@link #toJson}; fails naming what is wrong. */
+    public static ModelManifest fromJson(String json) {
+        try {
+            ModelManifest.Builder b = ModelManifest.newBuilder();
+            JsonFormat.parser().ignoringUnknownFields().merge(json, b);
+            return b.build();
+        } catch (InvalidProtocolBufferException e) {
+            throw new IllegalArgumentException("not a model manifest: " + e.getMessage(), e);
+        }
+    }
+
     /** Hex sha256 of a file, as manifests and deploy commands name it. */
     public static String sha256(Path file) {
         return ArtifactDigest.sha256(file);

@@ -1,5 +1,9 @@
 package io.tandem.edge.device;
 
+import io.tandem.edge.gate.BudgetGate;
+import io.tandem.edge.gate.ConfidenceGate;
+import io.tandem.edge.gate.Gate;
+import io.tandem.edge.gate.MiningStrategy;
 import io.tandem.proto.Topics;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -21,10 +25,11 @@ import java.time.Duration;
  * @param connectTimeout give up at start when the broker stays unreachable this long (default 120 s)
  * @param mqtt MQTT client tuning
  * @param ota model download settings
+ * @param gate which frames the device uploads
  */
 public record DeviceConfig(String deviceId, String fleet, String group, String mqttUrl, Path workDir, int threads,
         long framesPerVersion, double fps, Duration telemetryInterval, int resultsBatch, Duration connectTimeout,
-        MqttTuning mqtt, OtaSettings ota) {
+        MqttTuning mqtt, OtaSettings ota, GateSettings gate) {
 
     /**
      * MQTT client tuning.
@@ -66,6 +71,35 @@ public record DeviceConfig(String deviceId, String fleet, String group, String m
         }
     }
 
+    /**
+     * Which frames the device uploads.
+     *
+     * @param strategy how a frame's difficulty is scored (default least confidence)
+     * @param uploadFraction share of frames uploaded, (0, 1]; 0 = every frame under the deploy command's
+     *     confidence threshold, however many (default 0)
+     * @param auditFraction share uploaded at random regardless of confidence, [0, uploadFraction] (default 0)
+     */
+    public record GateSettings(MiningStrategy strategy, double uploadFraction, double auditFraction) {
+
+        /** The deploy command's fixed confidence threshold. */
+        public static final GateSettings THRESHOLD = new GateSettings(MiningStrategy.LEAST_CONFIDENCE, 0, 0);
+
+        /** Checks the ranges. */
+        public GateSettings {
+            require(strategy != null, "a mining strategy is required");
+            require(uploadFraction >= 0 && uploadFraction <= 1, "upload fraction must be in [0, 1], got "
+                    + uploadFraction);
+            require(auditFraction >= 0 && auditFraction <= Math.max(uploadFraction, 0),
+                    "audit fraction must be in [0, upload fraction], got " + auditFraction);
+        }
+
+        /** The gate for a model deployed with {@code confidenceThreshold}. */
+        public Gate newGate(float confidenceThreshold, long seed) {
+            return uploadFraction > 0 ? new BudgetGate(strategy, uploadFraction, auditFraction, seed)
+                    : new ConfidenceGate(confidenceThreshold);
+        }
+    }
+
     /** Checks every value, naming the one out of range. */
     public DeviceConfig {
         Topics.requireId("device id", deviceId);
@@ -84,31 +118,37 @@ public record DeviceConfig(String deviceId, String fleet, String group, String m
                 + telemetryInterval.toMillis() + " ms");
         require(resultsBatch >= 1 && resultsBatch <= 4096, "results batch must be in 1..4096, got " + resultsBatch);
         require(!connectTimeout.isNegative(), "connect timeout must be >= 0");
-        require(mqtt != null && ota != null, "MQTT and OTA settings are required");
+        require(mqtt != null && ota != null && gate != null, "MQTT, OTA and gate settings are required");
     }
 
     /** A device with every default but its id and folder. */
     public static DeviceConfig defaults(String deviceId, Path workDir) {
         return new DeviceConfig(deviceId, "default", "", "tcp://127.0.0.1:1883", workDir, 1, 0, 0, Duration.ofSeconds(2),
-                100, Duration.ofSeconds(120), MqttTuning.DEFAULT, OtaSettings.DEFAULT);
+                100, Duration.ofSeconds(120), MqttTuning.DEFAULT, OtaSettings.DEFAULT, GateSettings.THRESHOLD);
     }
 
     /** This configuration in another fleet, on another broker. */
     public DeviceConfig withFleet(String fleet, String mqttUrl) {
         return new DeviceConfig(deviceId, fleet, group, mqttUrl, workDir, threads, framesPerVersion, fps, telemetryInterval,
-                resultsBatch, connectTimeout, mqtt, ota);
+                resultsBatch, connectTimeout, mqtt, ota, gate);
     }
 
     /** This configuration with another pace: frames per version, frame rate and telemetry interval. */
     public DeviceConfig withPace(long framesPerVersion, double fps, Duration telemetryInterval) {
         return new DeviceConfig(deviceId, fleet, group, mqttUrl, workDir, threads, framesPerVersion, fps, telemetryInterval,
-                resultsBatch, connectTimeout, mqtt, ota);
+                resultsBatch, connectTimeout, mqtt, ota, gate);
     }
 
     /** This configuration as a member of {@code group} (a site). */
     public DeviceConfig withGroup(String group) {
         return new DeviceConfig(deviceId, fleet, group, mqttUrl, workDir, threads, framesPerVersion, fps,
-                telemetryInterval, resultsBatch, connectTimeout, mqtt, ota);
+                telemetryInterval, resultsBatch, connectTimeout, mqtt, ota, gate);
+    }
+
+    /** This configuration with another upload gate. */
+    public DeviceConfig withGate(GateSettings gate) {
+        return new DeviceConfig(deviceId, fleet, group, mqttUrl, workDir, threads, framesPerVersion, fps,
+                telemetryInterval, resultsBatch, connectTimeout, mqtt, ota, gate);
     }
 
     private static void require(boolean ok, String message) {

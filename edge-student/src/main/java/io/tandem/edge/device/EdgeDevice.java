@@ -3,7 +3,7 @@ package io.tandem.edge.device;
 import io.tandem.edge.feed.Frame;
 import io.tandem.edge.feed.FrameSource;
 import io.tandem.edge.feed.SourceClosedException;
-import io.tandem.edge.gate.ConfidenceGate;
+import io.tandem.edge.gate.Gate;
 import io.tandem.edge.inference.StudentModel;
 import io.tandem.edge.link.MqttLink;
 import io.tandem.edge.link.SequenceCounter;
@@ -47,7 +47,8 @@ public final class EdgeDevice implements AutoCloseable {
     private final HardExampleUploader uploader;
     private final TelemetryReporter telemetry;
     private final Thread serving;
-    private volatile ConfidenceGate gate;
+    private final Thread ota;
+    private volatile Gate gate;
     private volatile WindowCounter window;
     /** Whether the command in force was addressed to this device alone; such a command beats the fleet's. */
     private boolean activeIsDeviceSpecific;
@@ -75,8 +76,10 @@ public final class EdgeDevice implements AutoCloseable {
         results = new ResultBatcher(link, id, config.fleet(), config.group(), config.resultsBatch());
         uploader = new HardExampleUploader(link, stats, id, config.fleet(), config.group());
         telemetry = new TelemetryReporter(link, stats, id, config.fleet(), config.group(), this::activeVersion,
-                () -> window, config.telemetryInterval());
+                () -> window, config.telemetryInterval(),
+                () -> results.flushIfOlderThan(config.telemetryInterval().toNanos()));
         serving = new Thread(this::serve, id + "-serving");
+        ota = new Thread(this::followDeploys, id + "-ota");
     }
 
     /** Connects to the broker (waiting up to the configured connect timeout) and starts serving. */
@@ -84,6 +87,7 @@ public final class EdgeDevice implements AutoCloseable {
         link.connect(config.connectTimeout().toMillis());
         log("connected to " + config.mqttUrl() + ", waiting for a deploy command on " + Topics.fleetDeploy(config.fleet()));
         telemetry.start();
+        ota.start();
         serving.start();
     }
 
@@ -102,20 +106,16 @@ public final class EdgeDevice implements AutoCloseable {
         return updater.active().map(a -> a.model().version()).orElse("none");
     }
 
+    /** Answers frames with the model in service; deploy commands are handled by {@link #followDeploys}. */
     private void serve() {
         long nanosPerFrame = config.fps() > 0 ? (long) (1e9 / config.fps()) : 0;
         long nextFrameAt = System.nanoTime();
         while (!stopping) {
-            Pending command = deploys.poll();
-            if (command != null) {
-                deploy(command.command(), command.deviceSpecific());
-                continue;
-            }
-            Optional<ModelUpdater.Active> active = updater.active();
-            if (active.isEmpty() || (config.framesPerVersion() > 0
-                    && stats.version(active.get().model().version()).frames() >= config.framesPerVersion())) {
+            Optional<String> version = updater.active().map(a -> a.model().version());
+            if (version.isEmpty() || (config.framesPerVersion() > 0
+                    && stats.version(version.get()).frames() >= config.framesPerVersion())) {
                 results.flush();
-                awaitDeploy();
+                sleepNanos(TimeUnit.MILLISECONDS.toNanos(100));
                 nextFrameAt = System.nanoTime();
                 continue;
             }
@@ -126,7 +126,10 @@ public final class EdgeDevice implements AutoCloseable {
                 break;
             }
             try {
-                infer(active.get().model(), frame);
+                updater.withActive(a -> {
+                    infer(a.model(), frame);
+                    return Boolean.TRUE;
+                });
             } catch (IllegalStateException e) {
                 // The uplink stayed unusable; keep serving, and count what was not sent.
                 stats.hardExampleFailed();
@@ -143,6 +146,21 @@ public final class EdgeDevice implements AutoCloseable {
         results.flush();
     }
 
+    /** Applies deploy commands as they arrive, on its own thread, while frames keep being answered. */
+    private void followDeploys() {
+        while (!stopping) {
+            Pending command;
+            try {
+                command = deploys.poll(200, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                return;
+            }
+            if (command != null) {
+                deploy(command.command(), command.deviceSpecific());
+            }
+        }
+    }
+
     private void infer(StudentModel model, Frame frame) {
         long start = System.nanoTime();
         float[] probabilities = model.probabilities(frame.pixels());
@@ -153,7 +171,7 @@ public final class EdgeDevice implements AutoCloseable {
                 predicted = c;
             }
         }
-        ConfidenceGate g = gate;
+        Gate g = gate;
         Optional<GateReason> reason = g.check(probabilities);
         long seq = sequence.next();
         long now = System.currentTimeMillis();
@@ -184,7 +202,6 @@ public final class EdgeDevice implements AutoCloseable {
                     .setDetail("a command for this device alone (" + activeVersion() + ") is in force"));
             return;
         }
-        results.flush();
         log("deploying " + command.getModelVersion() + " (rollout " + command.getRolloutId() + ") from "
                 + command.getArtifactUrl());
         // The window so far belongs to the version being replaced: report it before the swap.
@@ -193,7 +210,7 @@ public final class EdgeDevice implements AutoCloseable {
         }
         DeployAck ack = updater.apply(command).setDeviceId(config.deviceId()).setFleet(config.fleet()).build();
         if (ack.getStatus() == DeployAck.Status.ACTIVE) {
-            gate = new ConfidenceGate(command.getConfidenceThreshold());
+            gate = config.gate().newGate(command.getConfidenceThreshold(), config.deviceId().hashCode());
             window = new WindowCounter(updater.active().orElseThrow().model().classes());
             activeIsDeviceSpecific = deviceSpecific;
         }
@@ -205,18 +222,6 @@ public final class EdgeDevice implements AutoCloseable {
         link.publish(Topics.mqtt(config.fleet(), config.deviceId(), DeviceStream.ACKS),
                 Codecs.DEPLOY_ACK.encode(ack.setDeviceId(config.deviceId()).setFleet(config.fleet()).build()), false,
                 ok -> { });
-    }
-
-    private void awaitDeploy() {
-        try {
-            Pending command = deploys.poll(200, TimeUnit.MILLISECONDS);
-            if (command != null) {
-                deploys.add(command);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            stopping = true;
-        }
     }
 
     private void onMessage(String topic, byte[] payload) {
@@ -245,8 +250,10 @@ public final class EdgeDevice implements AutoCloseable {
         }
         stopping = true;
         source.close();
+        ota.interrupt();
         try {
             serving.join(10_000);
+            ota.join(10_000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -9,7 +9,8 @@ import io.tandem.proto.v1.ResultBatch;
 
 /**
  * Collects one device's inference results into batches of one model version and publishes each batch on
- * the device's results topic when it is full, when the version changes, or when flushed.
+ * the device's results topic when it is full, when the version changes, when flushed, or when its first
+ * result has waited longer than the device's telemetry interval (a camera that pauses still reports).
  */
 final class ResultBatcher {
 
@@ -21,6 +22,7 @@ final class ResultBatcher {
     private final int batchSize;
     private ResultBatch.Builder batch;
     private long batchSequence;
+    private long batchStartedNanos;
 
     ResultBatcher(MqttLink link, String deviceId, String fleet, String group, int batchSize) {
         this.group = group;
@@ -32,13 +34,14 @@ final class ResultBatcher {
     }
 
     /** Adds one result answered by {@code modelVersion}. */
-    void add(String modelVersion, InferenceResult.Builder result) {
+    synchronized void add(String modelVersion, InferenceResult.Builder result) {
         if (batch != null && !batch.getModelVersion().equals(modelVersion)) {
             flush();
         }
         if (batch == null) {
             batch = ResultBatch.newBuilder().setSchemaVersion(Codecs.SCHEMA_VERSION).setDeviceId(deviceId)
                     .setFleet(fleet).setGroup(group).setModelVersion(modelVersion).setBatchSequence(batchSequence++);
+            batchStartedNanos = System.nanoTime();
         }
         batch.addResults(result);
         if (batch.getResultsCount() >= batchSize) {
@@ -46,8 +49,15 @@ final class ResultBatcher {
         }
     }
 
+    /** Publishes the batch if its first result is older than {@code maxAgeNanos}. */
+    synchronized void flushIfOlderThan(long maxAgeNanos) {
+        if (batch != null && System.nanoTime() - batchStartedNanos >= maxAgeNanos) {
+            flush();
+        }
+    }
+
     /** Publishes what was collected, if anything. */
-    void flush() {
+    synchronized void flush() {
         if (batch != null && batch.getResultsCount() > 0) {
             link.publish(topic, Codecs.RESULT_BATCH.encode(batch.build()), false, ok -> { });
         }

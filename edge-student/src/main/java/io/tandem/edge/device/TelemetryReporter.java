@@ -12,7 +12,8 @@ import java.util.function.Supplier;
 
 /**
  * Publishes one device's telemetry on its own thread at a fixed interval until closed: counters, and the
- * window of what the device saw since the previous message.
+ * window of what the device saw since the previous message. Each tick first runs the device's own
+ * periodic work (publishing results that have waited long enough).
  */
 final class TelemetryReporter implements AutoCloseable {
 
@@ -27,7 +28,7 @@ final class TelemetryReporter implements AutoCloseable {
     private volatile boolean running = true;
 
     TelemetryReporter(MqttLink link, DeviceStats stats, String deviceId, String fleet, String group,
-            Supplier<String> activeVersion, Supplier<WindowCounter> window, Duration interval) {
+            Supplier<String> activeVersion, Supplier<WindowCounter> window, Duration interval, Runnable onTick) {
         this.group = group;
         this.window = window;
         this.link = link;
@@ -41,6 +42,11 @@ final class TelemetryReporter implements AutoCloseable {
                     Thread.sleep(interval.toMillis());
                 } catch (InterruptedException e) {
                     return;
+                }
+                try {
+                    onTick.run();
+                } catch (IllegalStateException e) {
+                    System.out.println("[" + deviceId + "] " + e.getMessage());
                 }
                 publish();
             }

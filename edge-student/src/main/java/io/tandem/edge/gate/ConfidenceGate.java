@@ -7,7 +7,7 @@ import java.util.Optional;
  * Decides which inputs the device escalates: those whose top probability is under the threshold.
  * The threshold comes with each deploy command, so it can change with the model.
  */
-public final class ConfidenceGate {
+public final class ConfidenceGate implements Gate {
 
     private final float threshold;
 
@@ -19,12 +19,12 @@ public final class ConfidenceGate {
         this.threshold = threshold;
     }
 
-    /** The threshold in force. */
+    @Override
     public float threshold() {
         return threshold;
     }
 
-    /** The reason to escalate an input with these probabilities, or empty to answer locally. */
+    @Override
     public Optional<GateReason> check(float[] probabilities) {
         float top = 0;
         for (float p : probabilities) {

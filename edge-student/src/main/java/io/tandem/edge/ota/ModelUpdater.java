@@ -21,11 +21,14 @@ import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Function;
 
 /**
  * Over-the-air model updates: downloads the artifact a deploy command names, checks its size and sha256,
- * loads it, and only then swaps it in atomically. The previous model stays on disk; a failure at any step
- * leaves the running model untouched and is acknowledged with its reason.
+ * loads it, and only then swaps it in atomically, never while a frame is being answered with the old one.
+ * The previous model stays on disk; a failure at any step leaves the running model untouched and is
+ * acknowledged with its reason.
  */
 public final class ModelUpdater implements AutoCloseable {
 
@@ -34,6 +37,8 @@ public final class ModelUpdater implements AutoCloseable {
     private final DeviceConfig.OtaSettings settings;
     private final HttpClient http;
     private final AtomicReference<Active> active = new AtomicReference<>();
+    /** Inference holds the read lock; a swap takes the write lock, so a model is never closed mid-frame. */
+    private final ReentrantReadWriteLock swap = new ReentrantReadWriteLock();
 
     /** The model in service and the command that put it there. */
     public record Active(StudentModel model, DeployCommand command) {
@@ -55,6 +60,17 @@ public final class ModelUpdater implements AutoCloseable {
     /** The model in service, if any. */
     public Optional<Active> active() {
         return Optional.ofNullable(active.get());
+    }
+
+    /** Runs {@code work} on the model in service, which stays open until it returns; empty when there is none. */
+    public <T> Optional<T> withActive(Function<Active, T> work) {
+        swap.readLock().lock();
+        try {
+            Active a = active.get();
+            return a == null ? Optional.empty() : Optional.ofNullable(work.apply(a));
+        } finally {
+            swap.readLock().unlock();
+        }
     }
 
     /** Whether this command asks for what already runs. */
@@ -87,9 +103,14 @@ public final class ModelUpdater implements AutoCloseable {
         } catch (ModelLoadException e) {
             return ack.setStatus(DeployAck.Status.FAILED_LOAD).setDetail(e.getMessage());
         }
-        Active old = active.getAndSet(new Active(model, command));
-        if (old != null) {
-            old.model().close();
+        swap.writeLock().lock();
+        try {
+            Active old = active.getAndSet(new Active(model, command));
+            if (old != null) {
+                old.model().close();
+            }
+        } finally {
+            swap.writeLock().unlock();
         }
         return ack.setStatus(DeployAck.Status.ACTIVE).setDetail("sha256 " + command.getSha256());
     }
@@ -153,9 +174,14 @@ public final class ModelUpdater implements AutoCloseable {
 
     @Override
     public void close() {
-        Active a = active.getAndSet(null);
-        if (a != null) {
-            a.model().close();
+        swap.writeLock().lock();
+        try {
+            Active a = active.getAndSet(null);
+            if (a != null) {
+                a.model().close();
+            }
+        } finally {
+            swap.writeLock().unlock();
         }
     }
 }

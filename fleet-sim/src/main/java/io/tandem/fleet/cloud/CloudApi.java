@@ -59,22 +59,78 @@ public final class CloudApi {
         return ids;
     }
 
+    /** Up to {@code limit} samples the cloud wants a person to label. */
+    public JsonNode labelQueue(int limit) {
+        return get("/api/labels/queue?limit=" + limit);
+    }
+
+    /** Posts a person's label for a sample. */
+    public JsonNode postLabel(String key, int label, String annotator) {
+        return send("POST", "/api/labels", json.createObjectNode().put("key", key).put("label", label)
+                .put("annotator", annotator).toString());
+    }
+
+    /** The retraining status. */
+    public JsonNode retrain() {
+        return get("/api/retrain");
+    }
+
+    /** The drift score of every group. */
+    public JsonNode drift() {
+        return get("/api/drift");
+    }
+
+    /** Adds a retrain trigger in Sedna's shape. */
+    public JsonNode addTrigger(String metric, String operator, double threshold, int checkPeriodSeconds) {
+        return send("POST", "/api/triggers", json.createObjectNode().put("metric", metric).put("operator", operator)
+                .put("threshold", threshold).put("checkPeriod", checkPeriodSeconds).toString());
+    }
+
+    /** The artifact of a registered model version. */
+    public byte[] artifact(String modelId, String version) {
+        String url = base + "/api/models/" + modelId + "/" + version + "/artifact";
+        try {
+            HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30))
+                    .GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+            if (r.statusCode() != 200) {
+                throw new IllegalStateException("GET " + url + " answered " + r.statusCode());
+            }
+            return r.body();
+        } catch (IOException e) {
+            throw new UncheckedIOException("GET " + url + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Every model id with its versions. */
+    public JsonNode models() {
+        return get("/api/models");
+    }
+
     /** The service's counters. */
     public JsonNode stats() {
         return get("/api/stats");
     }
 
     private JsonNode get(String path) {
+        return send("GET", path, null);
+    }
+
+    private JsonNode send(String method, String path, String body) {
         String url = base + path;
         try {
-            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10))
-                    .GET().build(), HttpResponse.BodyHandlers.ofString());
+            HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10));
+            request = body == null ? request.GET() : request.header("Content-Type", "application/json")
+                    .method(method, HttpRequest.BodyPublishers.ofString(body));
+            HttpResponse<String> r = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
             if (r.statusCode() != 200) {
-                throw new IllegalStateException("GET " + url + " answered " + r.statusCode());
+                throw new IllegalStateException(method + " " + url + " answered " + r.statusCode() + ": " + r.body());
             }
             return json.readTree(r.body());
         } catch (IOException e) {
-            throw new UncheckedIOException("GET " + url + ": " + e.getMessage(), e);
+            throw new UncheckedIOException(method + " " + url + ": " + e.getMessage(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);

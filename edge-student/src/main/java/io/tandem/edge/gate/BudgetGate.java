@@ -1,0 +1,70 @@
+package io.tandem.edge.gate;
+
+import io.tandem.proto.v1.GateReason;
+import java.util.Arrays;
+import java.util.Optional;
+import java.util.Random;
+
+/**
+ * Uploads a fixed share of frames, however the input drifts: a random audit share regardless of
+ * confidence (the unbiased sample for monitoring), and the frames whose mining score is in the top of
+ * the recent ones, up to the rest of the budget. The threshold is the running quantile of the last
+ * {@link #WINDOW} scores, so the realised upload rate follows the budget rather than the model's mood.
+ */
+public final class BudgetGate implements Gate {
+
+    /** Scores the running quantile is taken over. */
+    public static final int WINDOW = 512;
+
+    private final MiningStrategy strategy;
+    private final double auditFraction;
+    private final double minedFraction;
+    private final Random random;
+    private final double[] recent = new double[WINDOW];
+    private int seen;
+    private double threshold = Double.POSITIVE_INFINITY;
+
+    /**
+     * A gate uploading {@code uploadFraction} of frames in (0, 1], of which {@code auditFraction} in
+     * [0, uploadFraction] at random.
+     */
+    public BudgetGate(MiningStrategy strategy, double uploadFraction, double auditFraction, long seed) {
+        if (!(uploadFraction > 0 && uploadFraction <= 1) || !(auditFraction >= 0 && auditFraction <= uploadFraction)) {
+            throw new IllegalArgumentException("upload fraction must be in (0, 1] and audit fraction in [0, upload],"
+                    + " got " + uploadFraction + " and " + auditFraction);
+        }
+        this.strategy = strategy;
+        this.auditFraction = auditFraction;
+        // The audit share is drawn from every frame, so the mined share is scaled to fill the rest of the budget.
+        this.minedFraction = auditFraction >= 1 ? 0 : (uploadFraction - auditFraction) / (1 - auditFraction);
+        this.random = new Random(seed);
+    }
+
+    @Override
+    public synchronized Optional<GateReason> check(float[] probabilities) {
+        double score = strategy.score(probabilities, random);
+        boolean audit = random.nextDouble() < auditFraction;
+        recent[seen % WINDOW] = score;
+        seen++;
+        if (seen <= 16 || seen % 16 == 0) {
+            updateThreshold();
+        }
+        if (audit) {
+            return Optional.of(GateReason.RANDOM_AUDIT);
+        }
+        return minedFraction > 0 && score >= threshold ? Optional.of(strategy.reason()) : Optional.empty();
+    }
+
+    private void updateThreshold() {
+        int n = Math.min(seen, WINDOW);
+        double[] sorted = Arrays.copyOf(recent, n);
+        Arrays.sort(sorted);
+        int above = (int) Math.floor(n * minedFraction);
+        threshold = above <= 0 ? Double.POSITIVE_INFINITY : sorted[n - above];
+    }
+
+    @Override
+    public synchronized float threshold() {
+        return (float) Math.min(1, threshold);
+    }
+}
