@@ -68,6 +68,7 @@ public class RetrainPipeline {
     private volatile int samplesAtLastTraining;
     private volatile long humanLabelsAtLastTraining;
     private volatile long humanLabelsAtLastTeacherRound;
+    private volatile int teacherRounds;
     private volatile String lastTeacherOutcome = "";
     private volatile List<String> lastStudentOutcomes = List.of();
     private volatile long lastTrainingEndedMs = System.currentTimeMillis();
@@ -168,6 +169,7 @@ public class RetrainPipeline {
         ImageSet roundBase = base.head(Math.min(base.size(), r.adaptationBaseLimit()));
         if (r.teacherAdaptation() && humanLabels - humanLabelsAtLastTeacherRound >= r.teacherMinNewHumanLabels()) {
             humanLabelsAtLastTeacherRound = humanLabels;
+            teacherRounds++;
             String version = "t" + (registry.versions(ModelRegistry.TEACHER_ID).size() + 1);
             TeacherAdaptation.Outcome t = new TeacherAdaptation(System.out).run(teacher, roundBase, evalData(), edge,
                     new TeacherAdaptation.Settings(r.teacherEpochs(), r.teacherLearningRate(), r.pseudoLabelConfidence(),
@@ -252,6 +254,7 @@ public class RetrainPipeline {
         m.put("human_labels_at_last_training", humanLabelsAtLastTraining);
         m.put("teacher", teacher.configured() ? teacher.manifest().getVersion() : "");
         m.put("last_teacher_round", lastTeacherOutcome);
+        m.put("teacher_rounds", teacherRounds);
         m.put("last_student_rounds", lastStudentOutcomes);
         m.put("threshold", config.retrain().threshold());
         m.put("max_rounds", config.retrain().maxRounds());

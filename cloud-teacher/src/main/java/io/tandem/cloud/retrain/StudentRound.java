@@ -4,16 +4,12 @@ import io.tandem.cloud.teacher.TeacherModel;
 import io.tandem.distill.data.ImageSet;
 import io.tandem.distill.eval.Metrics;
 import io.tandem.distill.eval.OnnxClassifier;
-import io.tandem.distill.kd.StudentDistiller;
-import io.tandem.distill.kd.Teacher;
-import io.tandem.distill.train.Augmentation;
-import io.tandem.distill.train.PhotometricAugmentation;
+import io.tandem.distill.kd.FleetStudentRecipe;
 import io.tandem.distill.train.TrainConfig;
 import io.tandem.distill.zoo.Architecture;
 import io.tandem.proto.v1.ModelManifest;
 import java.io.PrintStream;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -22,8 +18,7 @@ import java.util.Optional;
  * decides whether it ships: it must beat the model the group runs now on the group's held-out recent
  * samples (a third of them by key, never trained on; labelled by a person where one did, else by the
  * teacher; random audits when there are enough, since they show what the group sees). A group's samples
- * are repeated so they make up about a third of the training data. Students learn with the teacher's
- * augmentation: none from the base teacher, camera augmentation from an adapted one.
+ * are trained on with {@link FleetStudentRecipe}.
  */
 final class StudentRound {
 
@@ -59,23 +54,16 @@ final class StudentRound {
         List<EdgeExamples.Example> gate = audits.size() >= MIN_AUDIT_GATE ? audits : heldOutAll;
         gate = gate.subList(Math.max(0, gate.size() - in.gateSamples()), gate.size());
         String gateKind = gate == audits || audits.size() >= MIN_AUDIT_GATE ? "audit" : "uploaded";
-        int repeat = train.isEmpty() ? 0 : Math.max(1, Math.min(10, in.base().size() / (3 * train.size())));
-        List<EdgeExamples.Example> repeated = new ArrayList<>();
-        for (int r = 0; r < repeat; r++) {
-            repeated.addAll(train);
-        }
         long human = train.stream().filter(EdgeExamples.Example::human).count();
         ModelManifest teacherManifest = in.teacher().manifest();
-        ModelManifest m = new StudentDistiller(log, 1).distill(new StudentDistiller.Request(in.architecture(),
-                new Teacher.Onnx(in.teacher().onnx()), teacherManifest.getVersion(), in.base(),
-                in.edge().distillationData(repeated), in.heldOut(), in.eval(), in.teacher().normalization(), in.config(),
+        ModelManifest m = FleetStudentRecipe.distil(log, new FleetStudentRecipe.Inputs(in.architecture(),
+                in.teacher().onnx(), teacherManifest.getVersion(), augmented(teacherManifest), in.base(),
+                in.edge().distillationData(train), in.heldOut(), in.eval(), in.teacher().normalization(), in.config()),
                 ModelManifest.newBuilder().setModelId(modelId).setVersion(version).setParentVersion(parentVersion)
-                        .setDeviceGroup(group)
-                        .setDataSnapshot("base[0:" + in.base().size() + "] + " + (group.isEmpty() ? "fleet" : group)
-                                + " samples x" + repeat + ", teacher " + teacherManifest.getVersion())
-                        .putDataBySource("base", in.base().size()).putDataBySource("edge", train.size())
+                        .setDeviceGroup(group).setDataSnapshot("base[0:" + in.base().size() + "] + "
+                                + (group.isEmpty() ? "fleet" : group) + " samples, teacher " + teacherManifest.getVersion())
                         .putDataBySource("human", human),
-                outDir, "student", augmented(teacherManifest) ? PhotometricAugmentation.CAMERA : Augmentation.NONE));
+                outDir, "student");
         Path onnx = outDir.resolve("student.onnx");
         if (gate.isEmpty()) {
             return new Outcome(m, onnx, deployed.isEmpty(), deployed.isEmpty() ? "first student, no gate samples"

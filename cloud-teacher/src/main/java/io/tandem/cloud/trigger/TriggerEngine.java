@@ -20,7 +20,8 @@ import org.jboss.logging.Logger;
 /**
  * Checks the trigger rules, each at its own period, and asks for a retrain ({@link RetrainRequested}) when
  * one holds. Built in: {@code new_labelled_samples >= tandem.retrain.threshold}; more come from
- * {@code tandem.triggers} and from the REST API. A rule does not fire while a retrain runs.
+ * {@code tandem.triggers} and from the REST API. A rule does not fire while a retrain runs, and a group rule
+ * fires once per group and deployed version.
  */
 @ApplicationScoped
 public class TriggerEngine {
@@ -41,6 +42,8 @@ public class TriggerEngine {
 
     private final Map<Long, TriggerRule> rules = new LinkedHashMap<>();
     private final Map<Long, Long> lastChecked = new LinkedHashMap<>();
+    /** Per rule, the group/version pairs a group rule already fired for. */
+    private final Map<Long, java.util.Set<String>> firedFor = new LinkedHashMap<>();
     private final AtomicLong ids = new AtomicLong();
     private final AtomicLong fired = new AtomicLong();
     private Thread ticker;
@@ -82,6 +85,7 @@ public class TriggerEngine {
     /** Removes a rule; false when there is none with this id. */
     public synchronized boolean remove(long id) {
         lastChecked.remove(id);
+        firedFor.remove(id);
         return rules.remove(id) != null;
     }
 
@@ -114,7 +118,10 @@ public class TriggerEngine {
                         continue;
                     }
                     double value = rule.metric().equals(TriggerRule.DRIFT_SCORE) ? s.score() : s.escalationRate();
-                    if (rule.holds(value)) {
+                    // A group's drift against one version's baseline asks once: retraining on the same evidence
+                    // again cannot help; new data has triggers of its own, and a new version a new baseline.
+                    if (rule.holds(value) && firedFor.computeIfAbsent(e.getKey(), k -> new java.util.HashSet<>())
+                            .add(s.group() + "@" + s.version())) {
                         reasons.add(String.format("%s %.3f %s %s in group %s", rule.metric(), value, rule.operator(),
                                 rule.threshold(), s.group()));
                         groups.add(s.group());

@@ -9,19 +9,25 @@ import java.util.Random;
  * Uploads a fixed share of frames, however the input drifts: a random audit share regardless of
  * confidence (the unbiased sample for monitoring), and the frames whose mining score is in the top of
  * the recent ones, up to the rest of the budget. The threshold is the running quantile of the last
- * {@link #WINDOW} scores, so the realised upload rate follows the budget rather than the model's mood.
+ * {@link #WINDOW} scores, so the realised upload rate follows the budget rather than the model's mood; a
+ * hard cap (the budget's share of the frames seen, plus {@link #BURST}) holds it when the input shifts
+ * faster than the quantile follows.
  */
 public final class BudgetGate implements Gate {
 
     /** Scores the running quantile is taken over. */
     public static final int WINDOW = 512;
+    /** Uploads allowed beyond the budget's share of the frames seen, so a short burst is not cut. */
+    public static final int BURST = 2;
 
     private final MiningStrategy strategy;
     private final double auditFraction;
     private final double minedFraction;
     private final Random random;
     private final double[] recent = new double[WINDOW];
+    private final double uploadFraction;
     private int seen;
+    private long uploads;
     private double threshold = Double.POSITIVE_INFINITY;
 
     /**
@@ -34,6 +40,7 @@ public final class BudgetGate implements Gate {
                     + " got " + uploadFraction + " and " + auditFraction);
         }
         this.strategy = strategy;
+        this.uploadFraction = uploadFraction;
         this.auditFraction = auditFraction;
         // The audit share is drawn from every frame, so the mined share is scaled to fill the rest of the budget.
         this.minedFraction = auditFraction >= 1 ? 0 : (uploadFraction - auditFraction) / (1 - auditFraction);
@@ -49,10 +56,16 @@ public final class BudgetGate implements Gate {
         if (seen <= 16 || seen % 16 == 0) {
             updateThreshold();
         }
-        if (audit) {
-            return Optional.of(GateReason.RANDOM_AUDIT);
+        // The quantile lags when the input shifts at once; the hard cap keeps the budget even then.
+        if (uploads >= uploadFraction * seen + BURST) {
+            return Optional.empty();
         }
-        return minedFraction > 0 && score >= threshold ? Optional.of(strategy.reason()) : Optional.empty();
+        Optional<GateReason> reason = audit ? Optional.of(GateReason.RANDOM_AUDIT)
+                : minedFraction > 0 && score >= threshold ? Optional.of(strategy.reason()) : Optional.empty();
+        if (reason.isPresent()) {
+            uploads++;
+        }
+        return reason;
     }
 
     private void updateThreshold() {

@@ -28,6 +28,18 @@ public final class KafkaAudit {
      */
     public static long distinctSamples(String bootstrap, Duration timeout) {
         Set<String> keys = new HashSet<>();
+        samples(bootstrap, timeout, e -> keys.add(e.getDeviceId() + "#" + e.getSequence()));
+        return keys.size();
+    }
+
+    /** The source frame ids of every hard example on {@code tandem.samples}. */
+    public static Set<Long> uploadedFrames(String bootstrap, Duration timeout) {
+        Set<Long> frames = new HashSet<>();
+        samples(bootstrap, timeout, e -> frames.add(e.getSourceFrame()));
+        return frames;
+    }
+
+    private static void samples(String bootstrap, Duration timeout, java.util.function.Consumer<HardExample> sink) {
         try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false),
                 new StringDeserializer(), new ByteArrayDeserializer())) {
@@ -40,14 +52,12 @@ public final class KafkaAudit {
             while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p)) && System.nanoTime() < deadline) {
                 for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(500))) {
                     try {
-                        HardExample e = Codecs.HARD_EXAMPLE.decode(r.value());
-                        keys.add(e.getDeviceId() + "#" + e.getSequence());
+                        sink.accept(Codecs.HARD_EXAMPLE.decode(r.value()));
                     } catch (PayloadException e) {
                         // Not a sample: the bad-input check counts these on the cloud's side.
                     }
                 }
             }
         }
-        return keys.size();
     }
 }

@@ -15,6 +15,7 @@ import io.tandem.fleet.audit.ResultsTap;
 import io.tandem.fleet.cloud.CloudApi;
 import io.tandem.fleet.eval.ModelJudge;
 import io.tandem.fleet.eval.Oracle;
+import io.tandem.fleet.eval.ShadowStudents;
 import io.tandem.fleet.faults.BadInputInjector;
 import io.tandem.fleet.process.ChildProcess;
 import io.tandem.fleet.process.Supervisor;
@@ -233,13 +234,15 @@ public final class ScenarioDemo implements Callable<Integer> {
                 long expected = (long) sources.size() * scenario.framesPerDevicePerRound();
                 processes.waitFor("the round's " + expected + " answers in Kafka", () -> tap.answered(round) >= expected,
                         cloud);
+                sleep(1500);
+                // The drift score as the round's frames left it, before any retraining resets the baseline.
+                JsonNode drift = api.drift();
                 int labels = annotator.work(scenario.budgets().humanLabelsPerRound());
                 long acked = fleet.status().stream().mapToLong(DeviceStatus::hardExamplesAcked).sum();
                 processes.waitFor("the labeler to store the round's uploads",
                         () -> api.stats().path("samples_stored").asLong() >= acked, cloud);
                 settle(api, fleet, processes, cloud);
                 Map<String, String> after = inForce(api);
-                JsonNode drift = api.drift();
                 String teacherAfter = api.retrain().path("teacher").asText();
                 List<RoundRecord.Group> groups = new ArrayList<>();
                 for (Scenario.Group g : scenario.groups()) {
@@ -272,15 +275,35 @@ public final class ScenarioDemo implements Callable<Integer> {
                     () -> api.stats().path("samples_stored").asLong() >= sent, cloud);
             JsonNode stats = api.stats();
             long inKafka = KafkaAudit.distinctSamples(bootstrap, Duration.ofSeconds(60));
+            ImageSet train = FashionMnist.train(data);
+            ImageSet base = FashionMnist.trainingPart(train, baseLimit);
             step("measuring the oracle (the student trained on every drifted training image with its true label)");
             Map<String, Double> oracle = new LinkedHashMap<>();
             for (Scenario.DriftEvent e : scenario.timeline()) {
                 Distribution d = scenario.distributions().get(e.distribution());
-                oracle.computeIfAbsent(e.group(), g -> Oracle.accuracy(FashionMnist.trainingPart(FashionMnist.train(data),
-                        baseLimit), d, heldOut.computeIfAbsent(g + "/" + d.name(), k -> pools.heldOut(d,
-                        scenario.seed() + k.hashCode())), studentEpochs, scenario.seed(), out));
+                oracle.computeIfAbsent(e.group(), g -> Oracle.accuracy(base, d, heldOut.computeIfAbsent(g + "/" + d.name(),
+                        k -> pools.heldOut(d, scenario.seed() + k.hashCode())), studentEpochs, scenario.seed(), out));
             }
-            return ScenarioReport.build(new ScenarioReport.Inputs(scenario, rounds, status, api, judge, oracle, heldOut,
+            step("shadow students: the loop's recipe on mined, random and all frames of each drifted group");
+            java.util.Set<Long> uploaded = KafkaAudit.uploadedFrames(bootstrap, Duration.ofSeconds(60));
+            Map<String, ShadowStudents.Result> shadows = new LinkedHashMap<>();
+            for (Scenario.Group g : scenario.groups()) {
+                int rd = scenario.driftRound(g.name());
+                if (rd <= 0) {
+                    continue;
+                }
+                int last = Math.min(scenario.rounds() - 1, rd + 2);
+                Distribution d = scenario.distributionOf(g.name(), last);
+                shadows.put(g.name(), ShadowStudents.run(new ShadowStudents.Inputs(judge,
+                        rounds.get(last).teacherVersion(), truth, g.name(), last, uploaded, annotator.labelledFrames(),
+                        base, FashionMnist.heldOutPart(train), test.head(1000), heldOut.get(g.name() + "/" + d.name()),
+                        new io.tandem.distill.train.TrainConfig(studentEpochs, 64, 1e-3f, scenario.seed(),
+                                io.tandem.distill.train.TrainConfig.DEFAULT_TEMPERATURE,
+                                io.tandem.distill.train.TrainConfig.DEFAULT_ALPHA),
+                        scenario.seed(), work.resolve("shadow")), out));
+            }
+            return ScenarioReport.build(new ScenarioReport.Inputs(scenario, rounds, status, api, judge, oracle, shadows,
+                    heldOut,
                     sent, inKafka, stats.path("samples_stored").asLong(), annotator.labelled(), tap.unknownFrames(),
                     stats, (System.nanoTime() - started) / 1e9));
         }

@@ -45,7 +45,8 @@ public final class ModelJudge {
         }
     }
 
-    private synchronized Path artifact(String modelId, String version) {
+    /** The artifact of a registered version, downloaded once. */
+    public synchronized Path artifact(String modelId, String version) {
         Path file = cache.resolve(modelId + "-" + version + ".onnx");
         if (!Files.exists(file)) {
             try {

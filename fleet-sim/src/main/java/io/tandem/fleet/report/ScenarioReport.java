@@ -8,6 +8,7 @@ import io.tandem.distill.data.ImageSet;
 import io.tandem.edge.stats.DeviceStatus;
 import io.tandem.fleet.cloud.CloudApi;
 import io.tandem.fleet.eval.ModelJudge;
+import io.tandem.fleet.eval.ShadowStudents;
 import io.tandem.fleet.scenario.Scenario;
 import io.tandem.proto.v1.ModelManifest;
 import java.io.PrintStream;
@@ -28,7 +29,8 @@ public final class ScenarioReport {
 
     /** What to report, gathered by the run. */
     public record Inputs(Scenario scenario, List<RoundRecord> rounds, List<DeviceStatus> devices, CloudApi api,
-            ModelJudge judge, Map<String, Double> oracle, Map<String, ImageSet> heldOut, long samplesSent,
+            ModelJudge judge, Map<String, Double> oracle, Map<String, ShadowStudents.Result> shadows,
+            Map<String, ImageSet> heldOut, long samplesSent,
             long samplesInKafka, long samplesLabelled, long humanLabels, long unknownFrames, JsonNode cloudStats,
             double seconds) {
     }
@@ -93,6 +95,7 @@ public final class ScenarioReport {
         report.put("frames_answered", frames);
         report.put("samples_uploaded", uploads);
         report.put("human_labels", in.humanLabels());
+        report.put("teacher_rounds", in.api().retrain().path("teacher_rounds").asInt());
         report.put("samples_sent", in.samplesSent());
         report.put("samples_in_kafka", in.samplesInKafka());
         report.put("samples_labelled", in.samplesLabelled());
@@ -101,6 +104,7 @@ public final class ScenarioReport {
         ObjectNode edgeRejections = report.putObject("edge_rejections");
         in.devices().forEach(d -> edgeRejections.put(d.deviceId(), d.rejectedMessages()));
         report.set("oracle_accuracy_by_group", JSON.valueToTree(in.oracle()));
+        report.set("shadow_students_by_group", JSON.valueToTree(in.shadows()));
         report.put("seconds", Math.round(in.seconds()));
         ObjectNode summary = summary(in, frames, uploads, teacherVersions, students);
         report.set("summary", summary);
@@ -223,7 +227,8 @@ public final class ScenarioReport {
         }
         put(summary, "uploaded_fraction", answered == 0 ? Double.NaN : uploads / (double) answered);
         put(summary, "human_label_fraction", answered == 0 ? Double.NaN : in.humanLabels() / (double) answered);
-        summary.putNull("mining_minus_random_points");
+        put(summary, "mining_minus_random_points", mean(in.shadows().values().stream()
+                .map(r -> (r.mined() - r.random()) * 100).toList()));
         put(summary, "specialised_minus_global_points", mean(specialised));
         put(summary, "teacher_gain_on_drift_points", mean(teacherGain));
         double smallest = Double.NaN;
@@ -351,6 +356,17 @@ public final class ScenarioReport {
             }
             costs.get("uploads")[r] = up;
             costs.get("human labels")[r] = rounds.get(r).path("humanLabels").asDouble();
+        }
+        JsonNode shadows = report.path("shadow_students_by_group");
+        if (shadows.size() > 0) {
+            h.append("<h2>Which frames came back</h2><p>The loop's own recipe and teacher, the same number of human"
+                    + " labels, on the site's held-out frames:</p><table><tr><th>group</th><th>mined uploads</th>"
+                    + "<th>random uploads, same budget</th><th>upload everything</th><th>uploads</th></tr>");
+            shadows.fields().forEachRemaining(e -> h.append(String.format(Locale.ROOT,
+                    "<tr><td>%s</td><td>%.4f</td><td>%.4f</td><td>%.4f</td><td>%d</td></tr>", Svg.esc(e.getKey()),
+                    e.getValue().path("mined").asDouble(), e.getValue().path("random").asDouble(),
+                    e.getValue().path("everything").asDouble(), e.getValue().path("uploads").asInt())));
+            h.append("</table>");
         }
         h.append("<h2>What the loop spent</h2>").append(Svg.barChart("Uploads and human labels per round", n, costs,
                 "samples"));

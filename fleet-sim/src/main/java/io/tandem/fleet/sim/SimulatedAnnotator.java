@@ -14,6 +14,7 @@ public final class SimulatedAnnotator {
     private final CloudApi api;
     private final GroundTruth truth;
     private long labelled;
+    private final java.util.Set<Long> labelledFrames = new java.util.HashSet<>();
     private long unrecognised;
 
     /** An annotator working through {@code api}, answering from {@code truth}. */
@@ -35,6 +36,7 @@ public final class SimulatedAnnotator {
                 continue;
             }
             api.postLabel(item.path("key").asText(), shown.get().label(), "simulated-annotator");
+            labelledFrames.add(shown.get().frameId());
             done++;
         }
         labelled += done;
@@ -44,6 +46,11 @@ public final class SimulatedAnnotator {
     /** Labels given so far. */
     public long labelled() {
         return labelled;
+    }
+
+    /** The frames labelled so far. */
+    public java.util.Set<Long> labelledFrames() {
+        return java.util.Set.copyOf(labelledFrames);
     }
 
     /** Queue items whose frame the scenario never showed (must stay 0). */

@@ -1,0 +1,76 @@
+package io.tandem.distill.kd;
+
+import io.tandem.distill.data.ImageSet;
+import io.tandem.distill.data.Normalization;
+import io.tandem.distill.train.Augmentation;
+import io.tandem.distill.train.PhotometricAugmentation;
+import io.tandem.distill.train.TrainConfig;
+import io.tandem.distill.zoo.Architecture;
+import io.tandem.proto.v1.ModelManifest;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * How a fleet student is made from the teacher in service: base data plus the fleet's (or one site's)
+ * examples, the latter repeated so they make up about a third of the training data, distilled with the
+ * teacher's own augmentation (camera augmentation when the teacher learnt with it). The cloud's pipeline
+ * and the simulator's shadow baselines both use it, so a baseline differs from the loop only in its data.
+ */
+public final class FleetStudentRecipe {
+
+    /** Most times an example is repeated. */
+    public static final int MAX_REPEAT = 10;
+
+    private FleetStudentRecipe() {
+    }
+
+    /** What one student learns from. */
+    public record Inputs(Architecture architecture, Path teacherOnnx, String teacherVersion, boolean augment,
+            ImageSet base, EdgeSamples examples, ImageSet heldOut, ImageSet eval, Normalization normalization,
+            TrainConfig config) {
+    }
+
+    /** Times each example is repeated: about a third of the base size in all, between 1 and {@link #MAX_REPEAT}. */
+    public static int repeat(int baseSize, int examples) {
+        return examples == 0 ? 0 : Math.max(1, Math.min(MAX_REPEAT, baseSize / (3 * examples)));
+    }
+
+    /** Distils the student into {@code outDir} ({@code name}.onnx) and returns its manifest. */
+    public static ModelManifest distil(PrintStream log, Inputs in, ModelManifest.Builder manifest, Path outDir,
+            String name) {
+        int times = repeat(in.base().size(), in.examples().images().size());
+        EdgeSamples repeated = repeat(in.examples(), times);
+        return new StudentDistiller(log, 1).distill(new StudentDistiller.Request(in.architecture(),
+                new Teacher.Onnx(in.teacherOnnx()), in.teacherVersion(), in.base(), repeated, in.heldOut(), in.eval(),
+                in.normalization(), in.config(), manifest.putDataBySource("base", in.base().size())
+                        .putDataBySource("edge", in.examples().images().size()).putMetrics("edge_repeat", times),
+                outDir, name, in.augment() ? PhotometricAugmentation.CAMERA : Augmentation.NONE));
+    }
+
+    private static EdgeSamples repeat(EdgeSamples s, int times) {
+        if (times <= 1) {
+            return s;
+        }
+        ImageSet images = s.images();
+        byte[] pixels = new byte[images.pixels().length * times];
+        int[] labels = new int[images.labels().length * times];
+        float[] logits = new float[s.teacherLogits().length * times];
+        for (int t = 0; t < times; t++) {
+            System.arraycopy(images.pixels(), 0, pixels, t * images.pixels().length, images.pixels().length);
+            System.arraycopy(images.labels(), 0, labels, t * images.labels().length, images.labels().length);
+            System.arraycopy(s.teacherLogits(), 0, logits, t * s.teacherLogits().length, s.teacherLogits().length);
+        }
+        return new EdgeSamples(new ImageSet(pixels, labels, images.rows(), images.cols()), logits, List.copyOf(s.skipped()));
+    }
+
+    /** Examples made of images, the labels to learn and the teacher's logits for each. */
+    public static EdgeSamples examples(ImageSet images, float[] teacherLogits) {
+        if (teacherLogits.length % Math.max(1, images.size()) != 0) {
+            throw new IllegalArgumentException(teacherLogits.length + " logits do not divide among " + images.size()
+                    + " images");
+        }
+        return new EdgeSamples(images, Arrays.copyOf(teacherLogits, teacherLogits.length), List.of());
+    }
+}

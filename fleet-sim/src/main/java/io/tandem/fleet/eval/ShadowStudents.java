@@ -1,0 +1,115 @@
+package io.tandem.fleet.eval;
+
+import io.tandem.distill.data.ImageSet;
+import io.tandem.distill.eval.Metrics;
+import io.tandem.distill.eval.OnnxClassifier;
+import io.tandem.distill.kd.FleetStudentRecipe;
+import io.tandem.distill.manifest.ModelInput;
+import io.tandem.distill.train.TrainConfig;
+import io.tandem.distill.zoo.ModelZoo;
+import io.tandem.fleet.scenario.GroundTruth;
+import io.tandem.proto.v1.ModelManifest;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+
+/**
+ * The upload baselines, run as a shadow of the loop on the same frames: a site student made with the
+ * loop's own recipe and teacher from (a) the frames the devices mined, (b) as many frames chosen at random
+ * from what the site saw, (c) every frame the site saw. The same number of true labels goes into each, so
+ * the three differ only in which frames came back.
+ */
+public final class ShadowStudents {
+
+    /** The three students' accuracy on the site's held-out frames. */
+    public record Result(double mined, double random, double everything, int uploads, int humanLabels) {
+    }
+
+    /** What the shadow needs. */
+    public record Inputs(ModelJudge judge, String teacherVersion, GroundTruth truth, String group, int lastRound,
+            Set<Long> uploaded, Set<Long> humanLabelled, ImageSet base, ImageSet heldOut, ImageSet eval,
+            ImageSet siteHeldOut, TrainConfig config, long seed, Path workDir) {
+    }
+
+    private ShadowStudents() {
+    }
+
+    /** Trains and measures the three students. */
+    public static Result run(Inputs in, PrintStream log) {
+        List<GroundTruth.Shown> shown = new ArrayList<>(in.truth().all().stream()
+                .filter(s -> s.group().equals(in.group()) && s.round() <= in.lastRound()).toList());
+        shown.sort(Comparator.comparingLong(GroundTruth.Shown::frameId));
+        List<GroundTruth.Shown> mined = shown.stream().filter(s -> in.uploaded().contains(s.frameId())).toList();
+        int human = (int) mined.stream().filter(s -> in.humanLabelled().contains(s.frameId())).count();
+        Random random = new Random(in.seed());
+        List<GroundTruth.Shown> shuffled = new ArrayList<>(shown);
+        Collections.shuffle(shuffled, random);
+        List<GroundTruth.Shown> chosen = shuffled.subList(0, Math.min(mined.size(), shuffled.size()));
+        log.printf("shadow students for %s: %d mined uploads (%d with a human label), %d random, %d frames seen%n",
+                in.group(), mined.size(), human, chosen.size(), shown.size());
+        double m = student(in, "mined", mined, s -> in.humanLabelled().contains(s.frameId()), human, random, log);
+        double r = student(in, "random", chosen, s -> false, human, random, log);
+        double e = student(in, "everything", shown, s -> false, human, random, log);
+        return new Result(m, r, e, mined.size(), human);
+    }
+
+    private static double student(Inputs in, String name, List<GroundTruth.Shown> frames,
+            java.util.function.Predicate<GroundTruth.Shown> labelled, int humanBudget, Random random, PrintStream log) {
+        if (frames.isEmpty()) {
+            return Double.NaN;
+        }
+        ModelManifest teacher = in.judge().manifest("teacher", in.teacherVersion());
+        ModelInput input = ModelInput.of(teacher);
+        int pixels = input.rows() * input.cols();
+        byte[] data = new byte[frames.size() * pixels];
+        for (int i = 0; i < frames.size(); i++) {
+            System.arraycopy(frames.get(i).pixels(), 0, data, i * pixels, pixels);
+        }
+        ImageSet unlabelled = new ImageSet(data, new int[frames.size()], input.rows(), input.cols());
+        float[] logits;
+        Path teacherOnnx = in.judge().artifact("teacher", in.teacherVersion());
+        try (OnnxClassifier t = OnnxClassifier.open(teacherOnnx, 1)) {
+            logits = t.logits(unlabelled, input.normalization());
+        }
+        int classes = input.classes().size();
+        int[] labels = new int[frames.size()];
+        List<Integer> humanPicks = new ArrayList<>();
+        for (int i = 0; i < frames.size(); i++) {
+            labels[i] = Metrics.argmax(logits, i * classes, classes);
+            if (labelled.test(frames.get(i))) {
+                labels[i] = frames.get(i).label();
+                humanPicks.add(i);
+            }
+        }
+        // The baselines that did not choose their labels get as many true labels, at random.
+        List<Integer> order = new ArrayList<>();
+        for (int i = 0; i < frames.size(); i++) {
+            order.add(i);
+        }
+        Collections.shuffle(order, random);
+        for (int k = 0; humanPicks.size() < humanBudget && k < order.size(); k++) {
+            int i = order.get(k);
+            if (!humanPicks.contains(i)) {
+                labels[i] = frames.get(i).label();
+                humanPicks.add(i);
+            }
+        }
+        ImageSet examples = new ImageSet(data, labels, input.rows(), input.cols());
+        Path out = in.workDir().resolve("shadow-" + in.group() + "-" + name);
+        FleetStudentRecipe.distil(log, new FleetStudentRecipe.Inputs(ModelZoo.get(ModelZoo.STUDENT_TINY), teacherOnnx,
+                teacher.getVersion(), teacher.getMetricsOrDefault("augmented", 0) > 0, in.base(),
+                FleetStudentRecipe.examples(examples, logits), in.heldOut(), in.eval(), input.normalization(), in.config()),
+                ModelManifest.newBuilder().setModelId("shadow-" + name).setVersion("s1"), out, "student");
+        try (OnnxClassifier s = OnnxClassifier.open(out.resolve("student.onnx"), 1)) {
+            double accuracy = Metrics.accuracy(s.logits(in.siteHeldOut(), input.normalization()),
+                    in.siteHeldOut().labels(), classes);
+            log.printf("shadow student %s for %s: %.4f on the site's held-out frames%n", name, in.group(), accuracy);
+            return accuracy;
+        }
+    }
+}
