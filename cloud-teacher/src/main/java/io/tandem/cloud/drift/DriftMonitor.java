@@ -6,6 +6,7 @@ import io.tandem.cloud.config.TandemConfig;
 import io.tandem.cloud.kafka.ConsumerLoop;
 import io.tandem.cloud.kafka.KafkaClients;
 import io.tandem.cloud.metrics.Rejections;
+import io.tandem.cloud.retrain.StudentPromoted;
 import io.tandem.proto.Codecs;
 import io.tandem.proto.PayloadException;
 import io.tandem.proto.Topics;
@@ -71,6 +72,22 @@ public class DriftMonitor {
     public synchronized Optional<DriftScore> score(String group) {
         GroupDrift g = groups.get(group);
         return g == null ? Optional.empty() : g.score();
+    }
+
+    void onPromoted(@Observes StudentPromoted event) {
+        String group = event.manifest().getDeviceGroup();
+        if (!group.isEmpty()) {
+            synchronized (this) {
+                groups.computeIfAbsent(group, g -> new GroupDrift(g, config.drift().baselineFrames(),
+                        config.drift().recentFrames())).adaptedVersion(event.manifest().getVersion());
+            }
+        }
+    }
+
+    /** The mean and spread of what a group's devices saw most recently, {@code [mean, std]} in [0, 1]. */
+    public synchronized Optional<double[]> recentInput(String group) {
+        GroupDrift g = groups.get(group);
+        return g == null ? Optional.empty() : g.recentInput();
     }
 
     /** The scores of every group that has enough frames. */

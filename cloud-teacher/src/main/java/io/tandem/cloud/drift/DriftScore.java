@@ -5,7 +5,8 @@ package io.tandem.cloud.drift;
  *
  * <p>{@code score} is the largest of three shifts, each in [0, 1]: the Jensen-Shannon divergence (base 2)
  * of the confidence histograms, that of the predicted-class histograms, and the input shift
- * {@code min(1, (|mean - mean0| + |std - std0|) / (2 std0))}, where mean0 and std0 are the baseline's.
+ * {@code min(1, (|mean - mean0| + |std - std0|) / (2 std0))}, where mean0 and std0 are those of the group's
+ * input baseline.
  * Unlike accuracy, none of them needs a label.
  *
  * @param group the device group
@@ -22,12 +23,13 @@ package io.tandem.cloud.drift;
 public record DriftScore(String group, String version, long baselineFrames, long recentFrames, double confidenceShift,
         double classShift, double inputShift, double escalationRate, double baselineEscalationRate, double score) {
 
-    static DriftScore between(String group, String version, WindowAggregate baseline, WindowAggregate recent) {
+    static DriftScore between(String group, String version, WindowAggregate baseline, WindowAggregate inputBaseline,
+            WindowAggregate recent) {
         double conf = jensenShannon(baseline.confidence(), recent.confidence());
         double cls = jensenShannon(baseline.classes(), recent.classes());
-        double std0 = Math.max(1e-3, baseline.inputStd());
-        double input = Math.min(1, (Math.abs(recent.inputMean() - baseline.inputMean())
-                + Math.abs(recent.inputStd() - baseline.inputStd())) / (2 * std0));
+        double std0 = Math.max(1e-3, inputBaseline.inputStd());
+        double input = Math.min(1, (Math.abs(recent.inputMean() - inputBaseline.inputMean())
+                + Math.abs(recent.inputStd() - inputBaseline.inputStd())) / (2 * std0));
         return new DriftScore(group, version, baseline.frames(), recent.frames(), conf, cls, input,
                 recent.escalationRate(), baseline.escalationRate(), Math.max(conf, Math.max(cls, input)));
     }

@@ -8,9 +8,12 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The telemetry windows of one device group, per model version: the first {@code baselineFrames} frames a
- * version answered in the group are its baseline, the latest {@code recentFrames} frames are compared with
- * it. Memory stays bounded: one aggregate and the windows of the recent span per version.
+ * The telemetry windows of one device group. Confidence and class histograms depend on the model, so each
+ * version gets its own baseline: the first {@code baselineFrames} frames it answered in the group. The
+ * input's statistics do not, so the group keeps one input baseline across versions, renewed only when a
+ * version adapted to the group (a student made for it) starts answering: a fleet model deployed just
+ * before a drift must not make the drifted input its reference. The latest {@code recentFrames} frames are
+ * compared with both. Memory stays bounded: aggregates and the windows of the recent span.
  */
 final class GroupDrift {
 
@@ -18,6 +21,8 @@ final class GroupDrift {
     private final long baselineFrames;
     private final long recentFrames;
     private final Map<String, VersionWindows> versions = new HashMap<>();
+    private final java.util.Set<String> adapted = new java.util.HashSet<>();
+    private WindowAggregate inputBaseline = new WindowAggregate();
     private String latestVersion;
 
     private static final class VersionWindows {
@@ -36,7 +41,13 @@ final class GroupDrift {
         if (w.getFrames() == 0 || w.getModelVersion().isEmpty() || w.getModelVersion().equals("none")) {
             return;
         }
+        if (!w.getModelVersion().equals(latestVersion) && adapted.contains(w.getModelVersion())) {
+            inputBaseline = new WindowAggregate();
+        }
         latestVersion = w.getModelVersion();
+        if (inputBaseline.frames() < baselineFrames) {
+            inputBaseline.add(w);
+        }
         VersionWindows v = versions.computeIfAbsent(w.getModelVersion(), k -> new VersionWindows());
         if (v.baseline.frames() < baselineFrames) {
             v.baseline.add(w);
@@ -50,6 +61,21 @@ final class GroupDrift {
         }
     }
 
+    /** Marks a version as made for this group: when it starts answering, the input baseline starts anew. */
+    void adaptedVersion(String version) {
+        adapted.add(version);
+    }
+
+    /** Mean and spread of the input the group's devices saw most recently: {@code [mean, std]}, in [0, 1]. */
+    Optional<double[]> recentInput() {
+        if (latestVersion == null) {
+            return Optional.empty();
+        }
+        VersionWindows v = versions.get(latestVersion);
+        WindowAggregate a = v.recent.frames() >= 50 ? v.recent : v.baseline;
+        return a.frames() == 0 ? Optional.empty() : Optional.of(new double[] {a.inputMean(), a.inputStd()});
+    }
+
     /** The score of the version the group ran last, once it has a baseline and half a recent span. */
     Optional<DriftScore> score() {
         if (latestVersion == null) {
@@ -59,6 +85,6 @@ final class GroupDrift {
         if (v.baseline.frames() < baselineFrames || v.recent.frames() < recentFrames / 2) {
             return Optional.empty();
         }
-        return Optional.of(DriftScore.between(group, latestVersion, v.baseline, v.recent));
+        return Optional.of(DriftScore.between(group, latestVersion, v.baseline, inputBaseline, v.recent));
     }
 }

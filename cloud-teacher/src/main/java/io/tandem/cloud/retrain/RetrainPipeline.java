@@ -3,6 +3,7 @@ package io.tandem.cloud.retrain;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.tandem.cloud.config.TandemConfig;
+import io.tandem.cloud.drift.DriftMonitor;
 import io.tandem.cloud.registry.ModelRegistry;
 import io.tandem.cloud.store.SampleStore;
 import io.tandem.cloud.trigger.RetrainRequested;
@@ -53,6 +54,9 @@ public class RetrainPipeline {
 
     @Inject
     Event<StudentPromoted> promoted;
+
+    @Inject
+    DriftMonitor drift;
 
 
     private final ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
@@ -157,7 +161,7 @@ public class RetrainPipeline {
             LOG.infof("retrain: %s; distilling v1 from teacher %s alone", reason, teacher.manifest().getVersion());
             EdgeExamples none = EdgeExamples.none(base.rows(), base.cols(), teacher.classes());
             StudentRound.Outcome v1 = new StudentRound(System.out).run(new StudentRound.Inputs(architecture, teacher, base,
-                    heldOut, evalData(), none, train, r.gateSamples()), "", ModelRegistry.STUDENT_ID, "v1", "",
+                    heldOut, evalData(), none, train, r.gateSamples(), drift), "", ModelRegistry.STUDENT_ID, "v1", "",
                     Optional.empty(), work("student-v1"));
             promote(v1);
             lastVersion = "v1";
@@ -181,7 +185,7 @@ public class RetrainPipeline {
             }
         }
         StudentRound.Inputs inputs = new StudentRound.Inputs(architecture, teacher, base, heldOut, evalData(), edge,
-                train, r.gateSamples());
+                train, r.gateSamples(), drift);
         List<String> targets = new java.util.ArrayList<>();
         targets.add("");
         if (r.siteStudents()) {

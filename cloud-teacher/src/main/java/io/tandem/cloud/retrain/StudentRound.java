@@ -4,7 +4,9 @@ import io.tandem.cloud.teacher.TeacherModel;
 import io.tandem.distill.data.ImageSet;
 import io.tandem.distill.eval.Metrics;
 import io.tandem.distill.eval.OnnxClassifier;
+import io.tandem.cloud.drift.DriftMonitor;
 import io.tandem.distill.kd.FleetStudentRecipe;
+import io.tandem.distill.train.Augmentation;
 import io.tandem.distill.train.TrainConfig;
 import io.tandem.distill.zoo.Architecture;
 import io.tandem.proto.v1.ModelManifest;
@@ -31,7 +33,7 @@ final class StudentRound {
 
     /** The data and settings of one round. */
     record Inputs(Architecture architecture, TeacherModel teacher, ImageSet base, ImageSet heldOut, ImageSet eval,
-            EdgeExamples edge, TrainConfig config, int gateSamples) {
+            EdgeExamples edge, TrainConfig config, int gateSamples, DriftMonitor drift) {
     }
 
     private final PrintStream log;
@@ -56,8 +58,14 @@ final class StudentRound {
         String gateKind = gate == audits || audits.size() >= MIN_AUDIT_GATE ? "audit" : "uploaded";
         long human = train.stream().filter(EdgeExamples.Example::human).count();
         ModelManifest teacherManifest = in.teacher().manifest();
+        double[] site = group.isEmpty() ? new double[] {Double.NaN, Double.NaN}
+                : in.drift().recentInput(group).orElse(new double[] {Double.NaN, Double.NaN});
+        var spec = teacherManifest.getInput();
+        Augmentation augmentation = FleetStudentRecipe.augmentation(augmented(teacherManifest), spec.getMean(),
+                spec.getStd(), site[0], site[1]);
+        log.printf("%s %s learns with %s%n", modelId, version, augmentation);
         ModelManifest m = FleetStudentRecipe.distil(log, new FleetStudentRecipe.Inputs(in.architecture(),
-                in.teacher().onnx(), teacherManifest.getVersion(), augmented(teacherManifest), in.base(),
+                in.teacher().onnx(), teacherManifest.getVersion(), augmentation, in.base(),
                 in.edge().distillationData(train), in.heldOut(), in.eval(), in.teacher().normalization(), in.config()),
                 ModelManifest.newBuilder().setModelId(modelId).setVersion(version).setParentVersion(parentVersion)
                         .setDeviceGroup(group).setDataSnapshot("base[0:" + in.base().size() + "] + "

@@ -46,21 +46,25 @@ class GroupDriftTest {
     }
 
     @Test
-    void aNewVersionStartsANewBaseline() {
+    void onlyAVersionMadeForTheGroupRenewsTheInputBaseline() {
         GroupDrift g = new GroupDrift("harbour", 200, 200);
         for (int i = 0; i < 4; i++) {
             g.add(window("v1", 0.9, 0.29f, 0.35f));
         }
+        // A fleet version arrives just before night falls: night must still count as drift.
         for (int i = 0; i < 4; i++) {
-            g.add(window("v1", 0.5, 0.13f, 0.11f));
+            g.add(window("v2", 0.5, 0.13f, 0.11f));
         }
-        assertTrue(g.score().orElseThrow().score() > 0.5);
+        DriftScore fleet = g.score().orElseThrow();
+        assertEquals("v2", fleet.version());
+        assertTrue(fleet.inputShift() > 0.5, "the group's input reference is still daylight: " + fleet);
+        g.adaptedVersion("harbour-v1");
         for (int i = 0; i < 4; i++) {
-            g.add(window("v2", 0.85, 0.13f, 0.11f));
+            g.add(window("harbour-v1", 0.85, 0.13f, 0.11f));
         }
         DriftScore adapted = g.score().orElseThrow();
-        assertEquals("v2", adapted.version());
-        assertEquals(0, adapted.score(), 1e-9, "v2's baseline is the drifted input it was made for");
+        assertEquals("harbour-v1", adapted.version());
+        assertEquals(0, adapted.score(), 1e-9, "a student made for the group takes the night as its reference");
     }
 
     @Test

@@ -4,6 +4,7 @@ import io.tandem.distill.data.ImageSet;
 import io.tandem.distill.data.Normalization;
 import io.tandem.distill.train.Augmentation;
 import io.tandem.distill.train.PhotometricAugmentation;
+import io.tandem.distill.train.SiteAugmentation;
 import io.tandem.distill.train.TrainConfig;
 import io.tandem.distill.zoo.Architecture;
 import io.tandem.proto.v1.ModelManifest;
@@ -27,9 +28,27 @@ public final class FleetStudentRecipe {
     }
 
     /** What one student learns from. */
-    public record Inputs(Architecture architecture, Path teacherOnnx, String teacherVersion, boolean augment,
+    public record Inputs(Architecture architecture, Path teacherOnnx, String teacherVersion, Augmentation augmentation,
             ImageSet base, EdgeSamples examples, ImageSet heldOut, ImageSet eval, Normalization normalization,
             TrainConfig config) {
+    }
+
+    /**
+     * The augmentation a student learns with: none from a teacher that learnt without; from an adapted
+     * teacher, camera augmentation, or for a site whose input statistics ({@code siteMean}, {@code siteStd};
+     * NaN when unknown) differ from the base data's by more than a tenth, the augmentation that makes base
+     * images look like that site's.
+     */
+    public static Augmentation augmentation(boolean teacherAugmented, double baseMean, double baseStd, double siteMean,
+            double siteStd) {
+        if (!teacherAugmented) {
+            return Augmentation.NONE;
+        }
+        if (Double.isNaN(siteMean) || Double.isNaN(siteStd) || (Math.abs(siteMean - baseMean) <= 0.1 * baseMean
+                && Math.abs(siteStd - baseStd) <= 0.1 * baseStd)) {
+            return PhotometricAugmentation.CAMERA;
+        }
+        return SiteAugmentation.matching(baseMean, baseStd, siteMean, siteStd);
     }
 
     /** Times each example is repeated: about a third of the base size in all, between 1 and {@link #MAX_REPEAT}. */
@@ -46,7 +65,7 @@ public final class FleetStudentRecipe {
                 new Teacher.Onnx(in.teacherOnnx()), in.teacherVersion(), in.base(), repeated, in.heldOut(), in.eval(),
                 in.normalization(), in.config(), manifest.putDataBySource("base", in.base().size())
                         .putDataBySource("edge", in.examples().images().size()).putMetrics("edge_repeat", times),
-                outDir, name, in.augment() ? PhotometricAugmentation.CAMERA : Augmentation.NONE));
+                outDir, name, in.augmentation()));
     }
 
     private static EdgeSamples repeat(EdgeSamples s, int times) {

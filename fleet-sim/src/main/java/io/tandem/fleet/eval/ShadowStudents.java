@@ -58,6 +58,28 @@ public final class ShadowStudents {
         return new Result(m, r, e, mined.size(), human);
     }
 
+    /** Mean and spread of what the site's devices saw in the last round, as their telemetry reports it. */
+    private static double[] siteInput(Inputs in) {
+        double sum = 0;
+        double squares = 0;
+        long n = 0;
+        for (GroundTruth.Shown s : in.truth().all()) {
+            if (s.group().equals(in.group()) && s.round() == in.lastRound()) {
+                for (byte b : s.pixels()) {
+                    double v = (b & 0xff) / 255.0;
+                    sum += v;
+                    squares += v * v;
+                }
+                n += s.pixels().length;
+            }
+        }
+        if (n == 0) {
+            return new double[] {Double.NaN, Double.NaN};
+        }
+        double mean = sum / n;
+        return new double[] {mean, Math.sqrt(Math.max(0, squares / n - mean * mean))};
+    }
+
     private static double student(Inputs in, String name, List<GroundTruth.Shown> frames,
             java.util.function.Predicate<GroundTruth.Shown> labelled, int humanBudget, Random random, PrintStream log) {
         if (frames.isEmpty()) {
@@ -101,8 +123,10 @@ public final class ShadowStudents {
         }
         ImageSet examples = new ImageSet(data, labels, input.rows(), input.cols());
         Path out = in.workDir().resolve("shadow-" + in.group() + "-" + name);
+        double[] site = siteInput(in);
         FleetStudentRecipe.distil(log, new FleetStudentRecipe.Inputs(ModelZoo.get(ModelZoo.STUDENT_TINY), teacherOnnx,
-                teacher.getVersion(), teacher.getMetricsOrDefault("augmented", 0) > 0, in.base(),
+                teacher.getVersion(), FleetStudentRecipe.augmentation(teacher.getMetricsOrDefault("augmented", 0) > 0,
+                        teacher.getInput().getMean(), teacher.getInput().getStd(), site[0], site[1]), in.base(),
                 FleetStudentRecipe.examples(examples, logits), in.heldOut(), in.eval(), input.normalization(), in.config()),
                 ModelManifest.newBuilder().setModelId("shadow-" + name).setVersion("s1"), out, "student");
         try (OnnxClassifier s = OnnxClassifier.open(out.resolve("student.onnx"), 1)) {
