@@ -42,6 +42,17 @@ public class ModelsResource {
                 .orElseThrow(() -> new NotFoundException("no model " + id + " " + version)));
     }
 
+    /** The FP32 file a device may fall back to when the version ships in INT8. */
+    @GET
+    @Path("/{id}/{version}/fallback")
+    @Produces(MediaType.APPLICATION_OCTET_STREAM)
+    public Response fallback(@PathParam("id") String id, @PathParam("version") String version) {
+        java.nio.file.Path file = registry.fallback(id, version)
+                .orElseThrow(() -> new NotFoundException("no FP32 fallback for model " + id + " " + version));
+        return Response.ok(file.toFile()).header("Content-Disposition", "attachment; filename=\"" + id + "-" + version
+                + "-fp32.onnx\"").build();
+    }
+
     /** The ONNX artifact of one version. */
     @GET
     @Path("/{id}/{version}/artifact")

@@ -60,6 +60,9 @@ public class ConfigCheck {
         }
         range(out, "tandem.retrain.human-repeat", r.humanRepeat(), 1, 100);
         range(out, "tandem.retrain.site-min-samples", r.siteMinSamples(), 1, 1_000_000);
+        if (!java.util.List.of("auto", "qdq", "weight-only", "off").contains(r.int8())) {
+            out.add("tandem.retrain.int8 must be auto, qdq, weight-only or off, got " + r.int8());
+        }
         range(out, "tandem.retrain.gate-samples", r.gateSamples(), 10, 100_000);
         float threshold = c.rollout().confidenceThreshold();
         if (!(threshold >= 0 && threshold <= 1)) {

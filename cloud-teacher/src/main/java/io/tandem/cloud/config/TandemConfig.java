@@ -228,6 +228,13 @@ public interface TandemConfig {
         @WithDefault("150")
         int gateSamples();
 
+        /**
+         * How students ship: {@code auto} (INT8 in the form fastest on the devices' CPU, taken to be like this
+         * machine's), {@code qdq} (integer kernels), {@code weight-only}, or {@code off} (FP32).
+         */
+        @WithDefault("auto")
+        String int8();
+
         /** Whether retraining (and the bootstrap of v1) runs at all. */
         @WithDefault("true")
         boolean enabled();

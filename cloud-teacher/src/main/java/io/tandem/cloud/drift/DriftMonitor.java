@@ -39,6 +39,11 @@ public class DriftMonitor {
     @Inject
     Rejections rejections;
 
+    /** Manifest metric: mean raw input, in [0, 1], of the group data a site student learnt from. */
+    public static final String REFERENCE_MEAN = "reference_input_mean";
+    /** Manifest metric: its spread. */
+    public static final String REFERENCE_STD = "reference_input_std";
+
     private final Map<String, GroupDrift> groups = new TreeMap<>();
     private ConsumerLoop loop;
 
@@ -75,11 +80,12 @@ public class DriftMonitor {
     }
 
     void onPromoted(@Observes StudentPromoted event) {
-        String group = event.manifest().getDeviceGroup();
-        if (!group.isEmpty()) {
+        var m = event.manifest();
+        if (!m.getDeviceGroup().isEmpty() && m.containsMetrics(REFERENCE_MEAN) && m.containsMetrics(REFERENCE_STD)) {
             synchronized (this) {
-                groups.computeIfAbsent(group, g -> new GroupDrift(g, config.drift().baselineFrames(),
-                        config.drift().recentFrames())).adaptedVersion(event.manifest().getVersion());
+                groups.computeIfAbsent(m.getDeviceGroup(), g -> new GroupDrift(g, config.drift().baselineFrames(),
+                        config.drift().recentFrames())).reference(m.getVersion(), m.getMetricsOrThrow(REFERENCE_MEAN),
+                        m.getMetricsOrThrow(REFERENCE_STD));
             }
         }
     }

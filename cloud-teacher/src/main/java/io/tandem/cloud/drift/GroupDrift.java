@@ -10,10 +10,11 @@ import java.util.Optional;
 /**
  * The telemetry windows of one device group. Confidence and class histograms depend on the model, so each
  * version gets its own baseline: the first {@code baselineFrames} frames it answered in the group. The
- * input's statistics do not, so the group keeps one input baseline across versions, renewed only when a
- * version adapted to the group (a student made for it) starts answering: a fleet model deployed just
- * before a drift must not make the drifted input its reference. The latest {@code recentFrames} frames are
- * compared with both. Memory stays bounded: aggregates and the windows of the recent span.
+ * input's statistics do not, so the group keeps one input baseline across versions, replaced only when a
+ * version that names its own reference (the input statistics of the group data it learnt from) starts
+ * answering: a model deployed just before a drift must not make the drifted input its reference. The latest
+ * {@code recentFrames} frames are compared with both. Memory stays bounded: aggregates and the windows of the
+ * recent span.
  */
 final class GroupDrift {
 
@@ -21,7 +22,7 @@ final class GroupDrift {
     private final long baselineFrames;
     private final long recentFrames;
     private final Map<String, VersionWindows> versions = new HashMap<>();
-    private final java.util.Set<String> adapted = new java.util.HashSet<>();
+    private final Map<String, double[]> references = new HashMap<>();
     private WindowAggregate inputBaseline = new WindowAggregate();
     private String latestVersion;
 
@@ -41,8 +42,9 @@ final class GroupDrift {
         if (w.getFrames() == 0 || w.getModelVersion().isEmpty() || w.getModelVersion().equals("none")) {
             return;
         }
-        if (!w.getModelVersion().equals(latestVersion) && adapted.contains(w.getModelVersion())) {
-            inputBaseline = new WindowAggregate();
+        if (!w.getModelVersion().equals(latestVersion) && references.containsKey(w.getModelVersion())) {
+            double[] ref = references.get(w.getModelVersion());
+            inputBaseline = WindowAggregate.ofInput(baselineFrames, ref[0], ref[1]);
         }
         latestVersion = w.getModelVersion();
         if (inputBaseline.frames() < baselineFrames) {
@@ -61,9 +63,9 @@ final class GroupDrift {
         }
     }
 
-    /** Marks a version as made for this group: when it starts answering, the input baseline starts anew. */
-    void adaptedVersion(String version) {
-        adapted.add(version);
+    /** The input statistics a version learnt this group from; they become the input baseline when it answers. */
+    void reference(String version, double mean, double std) {
+        references.put(version, new double[] {mean, std});
     }
 
     /** Mean and spread of the input the group's devices saw most recently: {@code [mean, std]}, in [0, 1]. */

@@ -15,6 +15,15 @@ final class WindowAggregate {
     private double meanSum;
     private double squareSum;
 
+    /** An aggregate of {@code frames} frames with the given input mean and spread and no histograms. */
+    static WindowAggregate ofInput(long frames, double mean, double std) {
+        WindowAggregate a = new WindowAggregate();
+        a.frames = frames;
+        a.meanSum = frames * mean;
+        a.squareSum = frames * (std * std + mean * mean);
+        return a;
+    }
+
     void add(TelemetryWindow w) {
         frames += w.getFrames();
         escalated += w.getEscalated();

@@ -50,6 +50,17 @@ public class ModelRegistry {
 
     /** Copies an artifact into the registry; the manifest's sha256 must match the file. */
     public synchronized ModelManifest register(Path onnx, ModelManifest manifest) {
+        return register(onnx, manifest, null);
+    }
+
+    /**
+     * Copies an artifact and the FP32 file devices may fall back to ({@code fallback}, whose sha256 the
+     * manifest's {@code fallback_sha256} names; null for none) into the registry.
+     */
+    public synchronized ModelManifest register(Path onnx, ModelManifest manifest, Path fallback) {
+        if (fallback != null && !ModelArtifacts.sha256(fallback).equals(manifest.getFallbackSha256())) {
+            throw new IllegalArgumentException("fallback " + fallback + " does not match the manifest's fallback_sha256");
+        }
         checkName(manifest.getModelId());
         checkName(manifest.getVersion());
         String actual = ModelArtifacts.sha256(onnx);
@@ -64,6 +75,9 @@ public class ModelRegistry {
         try {
             Files.createDirectories(dir);
             Files.copy(onnx, dir.resolve("model.onnx"), StandardCopyOption.REPLACE_EXISTING);
+            if (fallback != null) {
+                Files.copy(fallback, dir.resolve("fallback.onnx"), StandardCopyOption.REPLACE_EXISTING);
+            }
             Files.writeString(dir.resolve("manifest.json"), ModelArtifacts.toJson(manifest));
             // The manifest is written last: its presence marks a complete registration.
             Path tmp = dir.resolve("manifest.pb.tmp");
@@ -88,6 +102,12 @@ public class ModelRegistry {
     /** The ONNX file of one registered version. */
     public Optional<Path> artifact(String modelId, String version) {
         return manifest(modelId, version).map(m -> dir(modelId, version).resolve("model.onnx"));
+    }
+
+    /** The FP32 fallback of a registered version, when it has one. */
+    public Optional<Path> fallback(String modelId, String version) {
+        return manifest(modelId, version).filter(m -> !m.getFallbackSha256().isEmpty())
+                .map(m -> dir(modelId, version).resolve("fallback.onnx"));
     }
 
     /** Every registered version of a model, oldest first. */

@@ -10,6 +10,11 @@ import io.tandem.cloud.trigger.RetrainRequested;
 import io.tandem.cloud.teacher.TeacherModel;
 import io.tandem.distill.data.FashionMnist;
 import io.tandem.distill.data.ImageSet;
+import io.tandem.distill.eval.Metrics;
+import io.tandem.distill.eval.OnnxClassifier;
+import io.tandem.distill.quant.CpuFeatures;
+import io.tandem.distill.quant.DeviceInt8;
+import io.tandem.proto.ArtifactDigest;
 import io.tandem.distill.train.DjlRuntime;
 import io.tandem.distill.train.TrainConfig;
 import io.tandem.distill.zoo.Architecture;
@@ -69,6 +74,9 @@ public class RetrainPipeline {
     private ImageSet eval;
     private volatile boolean running;
     private volatile int rounds;
+    /** Largest loss of test accuracy an INT8 student may show and still ship in INT8. */
+    static final double MAX_INT8_LOSS = 0.01;
+
     private volatile int samplesAtLastTraining;
     private volatile long humanLabelsAtLastTraining;
     private volatile long humanLabelsAtLastTeacherRound;
@@ -220,11 +228,46 @@ public class RetrainPipeline {
     }
 
     private void promote(StudentRound.Outcome o) {
-        registry.register(o.onnx(), o.manifest());
-        promoted.fire(new StudentPromoted(o.manifest()));
-        LOG.infof("student %s %s promoted (group %s): eval accuracy %.4f", o.manifest().getModelId(),
-                o.manifest().getVersion(), o.manifest().getDeviceGroup().isEmpty() ? "fleet" : o.manifest().getDeviceGroup(),
-                o.manifest().getMetricsOrThrow("eval_accuracy"));
+        ModelManifest m = o.manifest();
+        String mode = config.retrain().int8();
+        if (mode.equals("off")) {
+            m = m.toBuilder().setQuantization("fp32").setQuantizationReason("tandem.retrain.int8=off").build();
+            registry.register(o.onnx(), m);
+        } else {
+            boolean dot = mode.equals("qdq") || (mode.equals("auto") && CpuFeatures.hasVnni());
+            Path int8 = o.onnx().resolveSibling("student-int8.onnx");
+            DeviceInt8.Choice c = DeviceInt8.quantize(o.onnx(), heldOut.head(512), teacher.normalization(), dot, int8);
+            double fp32Accuracy = m.getMetricsOrThrow("eval_accuracy");
+            double int8Accuracy;
+            try (OnnxClassifier q = OnnxClassifier.open(int8, 1)) {
+                int8Accuracy = Metrics.accuracy(q.logits(evalData(), teacher.normalization()), evalData().labels(),
+                        q.classes());
+            }
+            if (fp32Accuracy - int8Accuracy > MAX_INT8_LOSS) {
+                m = m.toBuilder().setQuantization("fp32").putMetrics("int8_eval_accuracy", int8Accuracy)
+                        .setQuantizationReason(String.format("%s lost %.2f points on the test images; FP32 ships",
+                                c.form(), (fp32Accuracy - int8Accuracy) * 100)).build();
+                registry.register(o.onnx(), m);
+            } else {
+                m = m.toBuilder().setQuantization(c.form()).setQuantizationReason(c.reason())
+                        .putMetrics("int8_eval_accuracy", int8Accuracy).setFallbackSha256(ArtifactDigest.sha256(o.onnx()))
+                        .setFallbackSizeBytes(m.getSizeBytes()).setSha256(ArtifactDigest.sha256(int8))
+                        .setSizeBytes(sizeOf(int8)).build();
+                registry.register(int8, m, o.onnx());
+            }
+        }
+        promoted.fire(new StudentPromoted(m));
+        LOG.infof("student %s %s promoted (group %s): eval accuracy %.4f, ships as %s (%s)", m.getModelId(),
+                m.getVersion(), m.getDeviceGroup().isEmpty() ? "fleet" : m.getDeviceGroup(),
+                m.getMetricsOrThrow("eval_accuracy"), m.getQuantization(), m.getQuantizationReason());
+    }
+
+    private static long sizeOf(Path file) {
+        try {
+            return java.nio.file.Files.size(file);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     private Path work(String name) {

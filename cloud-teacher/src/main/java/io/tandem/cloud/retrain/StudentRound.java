@@ -25,7 +25,7 @@ import java.util.Optional;
 final class StudentRound {
 
     /** Held-out random audits needed before the gate uses them alone. */
-    static final int MIN_AUDIT_GATE = 20;
+    static final int MIN_AUDIT_GATE = 12;
 
     /** The result: the distilled student's manifest, whether it passed its gate and why. */
     record Outcome(ModelManifest manifest, Path onnx, boolean promoted, String reason) {
@@ -72,6 +72,10 @@ final class StudentRound {
                                 + (group.isEmpty() ? "fleet" : group) + " samples, teacher " + teacherManifest.getVersion())
                         .putDataBySource("human", human),
                 outDir, "student");
+        if (!Double.isNaN(site[0])) {
+            m = m.toBuilder().putMetrics(DriftMonitor.REFERENCE_MEAN, site[0]).putMetrics(DriftMonitor.REFERENCE_STD,
+                    site[1]).build();
+        }
         Path onnx = outDir.resolve("student.onnx");
         if (gate.isEmpty()) {
             return new Outcome(m, onnx, deployed.isEmpty(), deployed.isEmpty() ? "first student, no gate samples"

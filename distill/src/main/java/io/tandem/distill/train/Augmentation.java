@@ -9,7 +9,16 @@ import java.util.Random;
 public interface Augmentation {
 
     /** No change. */
-    Augmentation NONE = (pixels, rows, cols, random) -> { };
+    Augmentation NONE = new Augmentation() {
+        @Override
+        public void apply(byte[] pixels, int rows, int cols, Random random) {
+        }
+
+        @Override
+        public String toString() {
+            return "no augmentation";
+        }
+    };
 
     /** Changes {@code pixels} (a {@code rows x cols} grey image) in place, drawing from {@code random}. */
     void apply(byte[] pixels, int rows, int cols, Random random);
