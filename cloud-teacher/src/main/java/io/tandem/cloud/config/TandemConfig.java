@@ -224,7 +224,10 @@ public interface TandemConfig {
         @WithDefault("40")
         int siteMinSamples();
 
-        /** Most recent held-out samples (random audits when there are enough) a candidate is gated on, 10..100,000. */
+        /**
+         * Most recent samples of a group the gate draws from (their held-out third, random audits alone once
+         * there are 8), 10..100,000.
+         */
         @WithDefault("150")
         int gateSamples();
 

@@ -25,7 +25,7 @@ import java.util.Optional;
 final class StudentRound {
 
     /** Held-out random audits needed before the gate uses them alone. */
-    static final int MIN_AUDIT_GATE = 12;
+    static final int MIN_AUDIT_GATE = 8;
 
     /** The result: the distilled student's manifest, whether it passed its gate and why. */
     record Outcome(ModelManifest manifest, Path onnx, boolean promoted, String reason) {
@@ -50,12 +50,13 @@ final class StudentRound {
             Path outDir) {
         List<EdgeExamples.Example> mine = in.edge().where(e -> group.isEmpty() || e.group().equals(group));
         List<EdgeExamples.Example> train = mine.stream().filter(e -> !TeacherAdaptation.validation(e)).toList();
-        List<EdgeExamples.Example> heldOutAll = mine.stream().filter(TeacherAdaptation::validation).toList();
-        List<EdgeExamples.Example> audits = heldOutAll.stream().filter(EdgeExamples.Example::audit).toList();
-        // Random audits show what the group sees; hard examples alone would favour a model tuned to them.
-        List<EdgeExamples.Example> gate = audits.size() >= MIN_AUDIT_GATE ? audits : heldOutAll;
-        gate = gate.subList(Math.max(0, gate.size() - in.gateSamples()), gate.size());
-        String gateKind = gate == audits || audits.size() >= MIN_AUDIT_GATE ? "audit" : "uploaded";
+        // The gate looks at what the group sees now: its most recent uploads, the held-out ones among them, and
+        // of those the random audits once there are enough, since hard examples alone favour a model tuned to them.
+        List<EdgeExamples.Example> recent = mine.subList(Math.max(0, mine.size() - in.gateSamples()), mine.size());
+        List<EdgeExamples.Example> heldOutRecent = recent.stream().filter(TeacherAdaptation::validation).toList();
+        List<EdgeExamples.Example> audits = heldOutRecent.stream().filter(EdgeExamples.Example::audit).toList();
+        List<EdgeExamples.Example> gate = audits.size() >= MIN_AUDIT_GATE ? audits : heldOutRecent;
+        String gateKind = audits.size() >= MIN_AUDIT_GATE ? "audit" : "uploaded";
         long human = train.stream().filter(EdgeExamples.Example::human).count();
         ModelManifest teacherManifest = in.teacher().manifest();
         double[] site = group.isEmpty() ? new double[] {Double.NaN, Double.NaN}
