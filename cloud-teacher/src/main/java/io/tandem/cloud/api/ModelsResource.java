@@ -47,10 +47,8 @@ public class ModelsResource {
     @Path("/{id}/{version}/fallback")
     @Produces(MediaType.APPLICATION_OCTET_STREAM)
     public Response fallback(@PathParam("id") String id, @PathParam("version") String version) {
-        java.nio.file.Path file = registry.fallback(id, version)
-                .orElseThrow(() -> new NotFoundException("no FP32 fallback for model " + id + " " + version));
-        return Response.ok(file.toFile()).header("Content-Disposition", "attachment; filename=\"" + id + "-" + version
-                + "-fp32.onnx\"").build();
+        return download(registry.fallback(id, version).orElseThrow(() -> new NotFoundException(
+                "no FP32 fallback for model " + id + " " + version)), id + "-" + version + "-fp32.onnx");
     }
 
     /** The ONNX artifact of one version. */
@@ -58,9 +56,11 @@ public class ModelsResource {
     @Path("/{id}/{version}/artifact")
     @Produces(MediaType.APPLICATION_OCTET_STREAM)
     public Response artifact(@PathParam("id") String id, @PathParam("version") String version) {
-        java.nio.file.Path file = registry.artifact(id, version)
-                .orElseThrow(() -> new NotFoundException("no model " + id + " " + version));
-        return Response.ok(file.toFile()).header("Content-Disposition", "attachment; filename=\"" + id + "-" + version
-                + ".onnx\"").build();
+        return download(registry.artifact(id, version).orElseThrow(() -> new NotFoundException(
+                "no model " + id + " " + version)), id + "-" + version + ".onnx");
+    }
+
+    private static Response download(java.nio.file.Path file, String name) {
+        return Response.ok(file.toFile()).header("Content-Disposition", "attachment; filename=\"" + name + "\"").build();
     }
 }

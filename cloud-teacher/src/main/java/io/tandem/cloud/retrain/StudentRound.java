@@ -67,7 +67,8 @@ final class StudentRound {
         log.printf("%s %s learns with %s%n", modelId, version, augmentation);
         ModelManifest m = FleetStudentRecipe.distil(log, new FleetStudentRecipe.Inputs(in.architecture(),
                 in.teacher().onnx(), teacherManifest.getVersion(), augmentation, in.base(),
-                in.edge().distillationData(train), in.heldOut(), in.eval(), in.teacher().normalization(), in.config()),
+                in.edge().distillationData(train), group.isEmpty() ? FleetStudentRecipe.FLEET_SHARE
+                        : FleetStudentRecipe.SITE_SHARE, in.heldOut(), in.eval(), in.teacher().normalization(), in.config()),
                 ModelManifest.newBuilder().setModelId(modelId).setVersion(version).setParentVersion(parentVersion)
                         .setDeviceGroup(group).setDataSnapshot("base[0:" + in.base().size() + "] + "
                                 + (group.isEmpty() ? "fleet" : group) + " samples, teacher " + teacherManifest.getVersion())

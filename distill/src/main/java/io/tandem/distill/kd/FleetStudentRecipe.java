@@ -15,7 +15,7 @@ import java.util.List;
 
 /**
  * How a fleet student is made from the teacher in service: base data plus the fleet's (or one site's)
- * examples, the latter repeated so they make up about a third of the training data, distilled with the
+ * examples, the latter repeated to a third of the base size (half for a site's own student), distilled with the
  * teacher's own augmentation (camera augmentation when the teacher learnt with it). The cloud's pipeline
  * and the simulator's shadow baselines both use it, so a baseline differs from the loop only in its data.
  */
@@ -29,9 +29,14 @@ public final class FleetStudentRecipe {
 
     /** What one student learns from. */
     public record Inputs(Architecture architecture, Path teacherOnnx, String teacherVersion, Augmentation augmentation,
-            ImageSet base, EdgeSamples examples, ImageSet heldOut, ImageSet eval, Normalization normalization,
-            TrainConfig config) {
+            ImageSet base, EdgeSamples examples, double share, ImageSet heldOut, ImageSet eval,
+            Normalization normalization, TrainConfig config) {
     }
+
+    /** Share of the base size the fleet's examples are repeated up to in a fleet-wide student. */
+    public static final double FLEET_SHARE = 1.0 / 3;
+    /** Share for a site's own student: its site's examples weigh as much as half the base data. */
+    public static final double SITE_SHARE = 1.0 / 2;
 
     /**
      * The augmentation a student learns with: none from a teacher that learnt without; from an adapted
@@ -51,15 +56,15 @@ public final class FleetStudentRecipe {
         return SiteAugmentation.matching(baseMean, baseStd, siteMean, siteStd);
     }
 
-    /** Times each example is repeated: about a third of the base size in all, between 1 and {@link #MAX_REPEAT}. */
-    public static int repeat(int baseSize, int examples) {
-        return examples == 0 ? 0 : Math.max(1, Math.min(MAX_REPEAT, baseSize / (3 * examples)));
+    /** Times each example is repeated: {@code share} of the base size in all, between 1 and {@link #MAX_REPEAT}. */
+    public static int repeat(int baseSize, int examples, double share) {
+        return examples == 0 ? 0 : Math.max(1, Math.min(MAX_REPEAT, (int) (baseSize * share / examples)));
     }
 
     /** Distils the student into {@code outDir} ({@code name}.onnx) and returns its manifest. */
     public static ModelManifest distil(PrintStream log, Inputs in, ModelManifest.Builder manifest, Path outDir,
             String name) {
-        int times = repeat(in.base().size(), in.examples().images().size());
+        int times = repeat(in.base().size(), in.examples().images().size(), in.share());
         EdgeSamples repeated = repeat(in.examples(), times);
         return new StudentDistiller(log, 1).distill(new StudentDistiller.Request(in.architecture(),
                 new Teacher.Onnx(in.teacherOnnx()), in.teacherVersion(), in.base(), repeated, in.heldOut(), in.eval(),

@@ -127,7 +127,8 @@ public final class ShadowStudents {
         FleetStudentRecipe.distil(log, new FleetStudentRecipe.Inputs(ModelZoo.get(ModelZoo.STUDENT_TINY), teacherOnnx,
                 teacher.getVersion(), FleetStudentRecipe.augmentation(teacher.getMetricsOrDefault("augmented", 0) > 0,
                         teacher.getInput().getMean(), teacher.getInput().getStd(), site[0], site[1]), in.base(),
-                FleetStudentRecipe.examples(examples, logits), in.heldOut(), in.eval(), input.normalization(), in.config()),
+                FleetStudentRecipe.examples(examples, logits), FleetStudentRecipe.SITE_SHARE, in.heldOut(), in.eval(),
+                input.normalization(), in.config()),
                 ModelManifest.newBuilder().setModelId("shadow-" + name).setVersion("s1"), out, "student");
         try (OnnxClassifier s = OnnxClassifier.open(out.resolve("student.onnx"), 1)) {
             double accuracy = Metrics.accuracy(s.logits(in.siteHeldOut(), input.normalization()),

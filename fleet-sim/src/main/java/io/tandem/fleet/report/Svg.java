@@ -26,11 +26,7 @@ final class Svg {
         int bottom = 40;
         double plotW = w - left - right;
         double plotH = h - top - bottom;
-        StringBuilder s = new StringBuilder();
-        s.append(String.format(Locale.ROOT, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\""
-                + " viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"11\">", w, h, w, h));
-        s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"18\" font-size=\"13\" font-weight=\"bold\">%s</text>",
-                left, esc(title)));
+        StringBuilder s = open(w, h, left, title);
         for (int k = 0; k <= 4; k++) {
             double v = yMin + (yMax - yMin) * k / 4;
             double y = top + plotH - plotH * k / 4;
@@ -96,11 +92,7 @@ final class Svg {
         int bottom = 40;
         double plotW = w - left - right;
         double plotH = h - top - bottom;
-        StringBuilder s = new StringBuilder(String.format(Locale.ROOT, "<svg xmlns=\"http://www.w3.org/2000/svg\""
-                + " width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"11\">", w, h,
-                w, h));
-        s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"18\" font-size=\"13\" font-weight=\"bold\">%s</text>",
-                left, esc(title)));
+        StringBuilder s = open(w, h, left, title);
         for (int k = 0; k <= 4; k++) {
             double y = top + plotH - plotH * k / 4;
             s.append(String.format(Locale.ROOT, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>"
@@ -131,6 +123,13 @@ final class Svg {
                 + "<text x=\"12\" y=\"%.1f\" transform=\"rotate(-90 12 %.1f)\" text-anchor=\"middle\">%s</text>",
                 left + plotW / 2, h - 5, top + plotH / 2, top + plotH / 2, esc(yLabel)));
         return s.append("</svg>").toString();
+    }
+
+    /** The opening tag of a {@code w x h} chart and its title. */
+    private static StringBuilder open(int w, int h, int left, String title) {
+        return new StringBuilder(String.format(Locale.ROOT, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\""
+                + " height=\"%d\" viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"11\"><text x=\"%d\""
+                + " y=\"18\" font-size=\"13\" font-weight=\"bold\">%s</text>", w, h, w, h, left, esc(title)));
     }
 
     private static double x(int round, int rounds, int left, double plotW) {
