@@ -72,6 +72,11 @@ public record TrainConfig(int epochs, int batchSize, float learningRate, long se
         return new TrainConfig(epochs, batchSize, learningRate, seed, temperature, alpha, optimizer, newSchedule);
     }
 
+    /** The same run with another seed. */
+    public TrainConfig withSeed(long newSeed) {
+        return new TrainConfig(epochs, batchSize, learningRate, newSeed, temperature, alpha, optimizer, schedule);
+    }
+
     /** Whether this run uses soft targets from a teacher. */
     public boolean distills() {
         return alpha > 0;

@@ -10,8 +10,9 @@ import java.util.Random;
  * confidence (the unbiased sample for monitoring), and the frames whose mining score is in the top of
  * the recent ones, up to the rest of the budget. The threshold is the running quantile of the last
  * {@link #WINDOW} scores, so the realised upload rate follows the budget rather than the model's mood; a
- * hard cap (the budget's share of the frames seen, plus {@link #BURST}) holds it when the input shifts
- * faster than the quantile follows.
+ * hard cap (the budget's share of the last {@link #WINDOW} frames, plus {@link #BURST}) holds it when the
+ * input shifts faster than the quantile follows, and budget left unused in quiet times is not spent at
+ * once when the input drifts.
  */
 public final class BudgetGate implements Gate {
 
@@ -25,9 +26,10 @@ public final class BudgetGate implements Gate {
     private final double minedFraction;
     private final Random random;
     private final double[] recent = new double[WINDOW];
+    private final boolean[] uploadedRecent = new boolean[WINDOW];
+    private int uploadsInWindow;
     private final double uploadFraction;
     private int seen;
-    private long uploads;
     private double threshold = Double.POSITIVE_INFINITY;
 
     /**
@@ -51,19 +53,25 @@ public final class BudgetGate implements Gate {
     public synchronized Optional<GateReason> check(float[] probabilities) {
         double score = strategy.score(probabilities, random);
         boolean audit = random.nextDouble() < auditFraction;
-        recent[seen % WINDOW] = score;
+        int slot = seen % WINDOW;
+        recent[slot] = score;
+        if (uploadedRecent[slot]) {
+            uploadedRecent[slot] = false;
+            uploadsInWindow--;
+        }
         seen++;
         if (seen <= 16 || seen % 16 == 0) {
             updateThreshold();
         }
         // The quantile lags when the input shifts at once; the hard cap keeps the budget even then.
-        if (uploads >= uploadFraction * seen + BURST) {
+        if (uploadsInWindow >= uploadFraction * Math.min(seen, WINDOW) + BURST) {
             return Optional.empty();
         }
         Optional<GateReason> reason = audit ? Optional.of(GateReason.RANDOM_AUDIT)
                 : minedFraction > 0 && score >= threshold ? Optional.of(strategy.reason()) : Optional.empty();
         if (reason.isPresent()) {
-            uploads++;
+            uploadedRecent[slot] = true;
+            uploadsInWindow++;
         }
         return reason;
     }

@@ -26,7 +26,10 @@ import java.util.Set;
  */
 public final class ShadowStudents {
 
-    /** The three students' accuracy on the site's held-out frames. */
+    /** Seeds each shadow student is trained with; its accuracy is their mean, since one seed moves by a point or two. */
+    public static final int SEEDS = 3;
+
+    /** The three students' accuracy on the site's held-out frames, each the mean over {@link #SEEDS} seeds. */
     public record Result(double mined, double random, double everything, int uploads, int humanLabels) {
     }
 
@@ -52,10 +55,18 @@ public final class ShadowStudents {
         List<GroundTruth.Shown> chosen = shuffled.subList(0, Math.min(mined.size(), shuffled.size()));
         log.printf("shadow students for %s: %d mined uploads (%d with a human label), %d random, %d frames seen%n",
                 in.group(), mined.size(), human, chosen.size(), shown.size());
-        double m = student(in, "mined", mined, s -> in.humanLabelled().contains(s.frameId()), human, random, log);
-        double r = student(in, "random", chosen, s -> false, human, random, log);
-        double e = student(in, "everything", shown, s -> false, human, random, log);
-        return new Result(m, r, e, mined.size(), human);
+        double m = 0;
+        double r = 0;
+        double e = 0;
+        for (int seed = 0; seed < SEEDS; seed++) {
+            Inputs withSeed = new Inputs(in.judge(), in.teacherVersion(), in.truth(), in.group(), in.lastRound(),
+                    in.uploaded(), in.humanLabelled(), in.base(), in.heldOut(), in.eval(), in.siteHeldOut(),
+                    in.config().withSeed(in.config().seed() + seed), in.seed(), in.workDir().resolve("seed-" + seed));
+            m += student(withSeed, "mined", mined, s -> in.humanLabelled().contains(s.frameId()), human, random, log);
+            r += student(withSeed, "random", chosen, s -> false, human, random, log);
+            e += student(withSeed, "everything", shown, s -> false, human, random, log);
+        }
+        return new Result(m / SEEDS, r / SEEDS, e / SEEDS, mined.size(), human);
     }
 
     /** Mean and spread of what the site's devices saw in the last round, as their telemetry reports it. */
