@@ -17,10 +17,10 @@ import java.util.Optional;
 
 /**
  * Distils one student from the teacher in service, for the whole fleet or for one device group, and
- * decides whether it ships: it must beat the model the group runs now on the group's held-out recent
- * samples (a third of them by key, never trained on; labelled by a person where one did, else by the
- * teacher; random audits when there are enough, since they show what the group sees). A group's samples
- * are trained on with {@link FleetStudentRecipe}.
+ * decides whether it ships: it must clearly beat ({@link #beats}) the model the group runs now on the
+ * group's most recent held-out samples (a third of them by key, never trained on; labelled by a person where
+ * one did, else by the teacher; random audits alone once there are enough, since they show what the group
+ * sees). A group's samples are trained on with {@link FleetStudentRecipe}.
  */
 final class StudentRound {
 
@@ -84,12 +84,25 @@ final class StudentRound {
                     : "no held-out samples to gate on");
         }
         ImageSet gateImages = in.edge().images(gate);
-        double candidate = accuracy(onnx, gateImages, in);
-        double current = deployed.map(p -> accuracy(p, gateImages, in)).orElse(-1.0);
-        boolean promoted = candidate > current;
-        String reason = String.format("%s on %d held-out %s %s samples: candidate %.4f, deployed %s", promoted ? "ships"
-                : "does not ship", gate.size(), group.isEmpty() ? "fleet" : group, gateKind, candidate,
-                current < 0 ? "none" : String.format("%.4f", current));
+        boolean[] candidateRight = right(onnx, gateImages, in);
+        double candidate = share(candidateRight);
+        double current = -1;
+        boolean promoted = true;
+        int wins = 0;
+        int losses = 0;
+        if (deployed.isPresent()) {
+            boolean[] currentRight = right(deployed.get(), gateImages, in);
+            current = share(currentRight);
+            for (int i = 0; i < candidateRight.length; i++) {
+                wins += candidateRight[i] && !currentRight[i] ? 1 : 0;
+                losses += currentRight[i] && !candidateRight[i] ? 1 : 0;
+            }
+            promoted = beats(wins, losses);
+        }
+        String reason = String.format("%s on %d held-out %s %s samples: candidate %.4f, deployed %s (right where the"
+                        + " deployed is wrong %d, the reverse %d)", promoted ? "ships" : "does not ship", gate.size(),
+                group.isEmpty() ? "fleet" : group, gateKind, candidate,
+                current < 0 ? "none" : String.format("%.4f", current), wins, losses);
         log.printf("%s %s %s%n", modelId, version, reason);
         return new Outcome(m.toBuilder().putMetrics("gate_accuracy", candidate).putMetrics("gate_samples", gate.size())
                 .putMetrics("gate_deployed_accuracy", current).build(), onnx, promoted, reason);
@@ -100,9 +113,32 @@ final class StudentRound {
         return teacher.getMetricsOrDefault(TeacherAdaptation.AUGMENTED, 0) > 0;
     }
 
-    private static double accuracy(Path onnx, ImageSet images, Inputs in) {
+    /**
+     * Whether a candidate beats the deployed model on paired samples: it must be right where the deployed one
+     * is wrong more often than the reverse, by at least one standard deviation of that difference under a
+     * tie ({@code sqrt(wins + losses)}, at least 1), so a difference of a sample or two on a small gate does
+     * not ship a model that is not better.
+     */
+    static boolean beats(int wins, int losses) {
+        return wins - losses >= Math.max(1, Math.sqrt(wins + losses));
+    }
+
+    private static boolean[] right(Path onnx, ImageSet images, Inputs in) {
         try (OnnxClassifier c = OnnxClassifier.open(onnx, 1)) {
-            return Metrics.accuracy(c.logits(images, in.teacher().normalization()), images.labels(), c.classes());
+            float[] logits = c.logits(images, in.teacher().normalization());
+            boolean[] out = new boolean[images.size()];
+            for (int i = 0; i < out.length; i++) {
+                out[i] = Metrics.argmax(logits, i * c.classes(), c.classes()) == images.labels()[i];
+            }
+            return out;
         }
+    }
+
+    private static double share(boolean[] right) {
+        int n = 0;
+        for (boolean r : right) {
+            n += r ? 1 : 0;
+        }
+        return right.length == 0 ? Double.NaN : n / (double) right.length;
     }
 }
