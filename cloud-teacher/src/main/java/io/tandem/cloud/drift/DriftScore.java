@@ -24,14 +24,14 @@ public record DriftScore(String group, String version, long baselineFrames, long
         double classShift, double inputShift, double escalationRate, double baselineEscalationRate, double score) {
 
     static DriftScore between(String group, String version, WindowAggregate baseline, WindowAggregate inputBaseline,
-            WindowAggregate recent) {
+            WindowAggregate recent, WindowAggregate recentInput) {
         double conf = jensenShannon(baseline.confidence(), recent.confidence());
         double cls = jensenShannon(baseline.classes(), recent.classes());
         double std0 = Math.max(1e-3, inputBaseline.inputStd());
-        double input = Math.min(1, (Math.abs(recent.inputMean() - inputBaseline.inputMean())
-                + Math.abs(recent.inputStd() - inputBaseline.inputStd())) / (2 * std0));
-        return new DriftScore(group, version, baseline.frames(), recent.frames(), conf, cls, input,
-                recent.escalationRate(), baseline.escalationRate(), Math.max(conf, Math.max(cls, input)));
+        double input = Math.min(1, (Math.abs(recentInput.inputMean() - inputBaseline.inputMean())
+                + Math.abs(recentInput.inputStd() - inputBaseline.inputStd())) / (2 * std0));
+        return new DriftScore(group, version, baseline.frames(), recentInput.frames(), conf, cls, input,
+                recentInput.escalationRate(), baseline.escalationRate(), Math.max(conf, Math.max(cls, input)));
     }
 
     /** Jensen-Shannon divergence, base 2, of two count histograms; 0 when either is empty. */

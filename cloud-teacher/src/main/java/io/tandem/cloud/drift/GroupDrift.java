@@ -24,6 +24,9 @@ final class GroupDrift {
     private final Map<String, VersionWindows> versions = new HashMap<>();
     private final Map<String, double[]> references = new HashMap<>();
     private WindowAggregate inputBaseline = new WindowAggregate();
+    /** The group's latest frames whatever version answered them: the input does not depend on the model. */
+    private final WindowAggregate recentInput = new WindowAggregate();
+    private final Deque<TelemetryWindow> recentInputWindows = new ArrayDeque<>();
     private String latestVersion;
 
     private static final class VersionWindows {
@@ -49,6 +52,10 @@ final class GroupDrift {
         latestVersion = w.getModelVersion();
         if (inputBaseline.frames() < baselineFrames) {
             inputBaseline.add(w);
+        } else {
+            recentInputWindows.addLast(w);
+            recentInput.add(w);
+            trim(recentInput, recentInputWindows);
         }
         VersionWindows v = versions.computeIfAbsent(w.getModelVersion(), k -> new VersionWindows());
         if (v.baseline.frames() < baselineFrames) {
@@ -57,9 +64,12 @@ final class GroupDrift {
         }
         v.recentWindows.addLast(w);
         v.recent.add(w);
-        while (v.recentWindows.size() > 1
-                && v.recent.frames() - v.recentWindows.peekFirst().getFrames() >= recentFrames) {
-            v.recent.subtract(v.recentWindows.removeFirst());
+        trim(v.recent, v.recentWindows);
+    }
+
+    private void trim(WindowAggregate aggregate, Deque<TelemetryWindow> windows) {
+        while (windows.size() > 1 && aggregate.frames() - windows.peekFirst().getFrames() >= recentFrames) {
+            aggregate.subtract(windows.removeFirst());
         }
     }
 
@@ -73,20 +83,22 @@ final class GroupDrift {
         if (latestVersion == null) {
             return Optional.empty();
         }
-        VersionWindows v = versions.get(latestVersion);
-        WindowAggregate a = v.recent.frames() >= 50 ? v.recent : v.baseline;
+        WindowAggregate a = recentInput.frames() >= 50 ? recentInput : inputBaseline;
         return a.frames() == 0 ? Optional.empty() : Optional.of(new double[] {a.inputMean(), a.inputStd()});
     }
 
-    /** The score of the version the group ran last, once it has a baseline and half a recent span. */
+    /**
+     * The score of the group, once its input baseline is complete and half a recent span has followed. The
+     * histogram shifts of the version it ran last count once that version has its own baseline and half a
+     * recent span; until then only the input shift speaks, so a version deployed at a drift does not hide it.
+     */
     Optional<DriftScore> score() {
-        if (latestVersion == null) {
+        if (latestVersion == null || inputBaseline.frames() < baselineFrames || recentInput.frames() < recentFrames / 2) {
             return Optional.empty();
         }
         VersionWindows v = versions.get(latestVersion);
-        if (v.baseline.frames() < baselineFrames || v.recent.frames() < recentFrames / 2) {
-            return Optional.empty();
-        }
-        return Optional.of(DriftScore.between(group, latestVersion, v.baseline, inputBaseline, v.recent));
+        boolean histograms = v.baseline.frames() >= baselineFrames && v.recent.frames() >= recentFrames / 2;
+        return Optional.of(DriftScore.between(group, latestVersion, histograms ? v.baseline : new WindowAggregate(),
+                inputBaseline, histograms ? v.recent : new WindowAggregate(), recentInput));
     }
 }

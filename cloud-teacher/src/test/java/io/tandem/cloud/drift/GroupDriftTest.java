@@ -74,6 +74,19 @@ class GroupDriftTest {
     }
 
     @Test
+    void aVersionDeployedAtTheDriftDoesNotHideItWhileItsOwnBaselineFills() {
+        GroupDrift g = new GroupDrift("harbour", 200, 200);
+        for (int i = 0; i < 4; i++) {
+            g.add(window("v1", 0.9, 0.29f, 0.35f));
+        }
+        g.add(window("v2", 0.5, 0.13f, 0.11f));
+        DriftScore s = g.score().orElseThrow();
+        assertEquals("v2", s.version());
+        assertEquals(0, s.confidenceShift(), 0, "v2 has no baseline of its own yet");
+        assertTrue(s.inputShift() > 0.5 && s.score() == s.inputShift(), "the input shift alone shows the night: " + s);
+    }
+
+    @Test
     void jensenShannonIsZeroForEqualAndOneForDisjointHistograms() {
         assertEquals(0, DriftScore.jensenShannon(new long[] {1, 2, 3}, new long[] {2, 4, 6}), 1e-12);
         assertEquals(1, DriftScore.jensenShannon(new long[] {5, 0}, new long[] {0, 7}), 1e-12);
