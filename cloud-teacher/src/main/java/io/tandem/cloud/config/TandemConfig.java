@@ -216,6 +216,10 @@ public interface TandemConfig {
         @WithDefault("5")
         int humanRepeat();
 
+        /** Whether each round also distils a student for the whole fleet (the bootstrap v1 always is). */
+        @WithDefault("true")
+        boolean fleetStudent();
+
         /** Whether a student is distilled for each device group beside the fleet's. */
         @WithDefault("true")
         boolean siteStudents();

@@ -195,7 +195,9 @@ public class RetrainPipeline {
         StudentRound.Inputs inputs = new StudentRound.Inputs(architecture, teacher, base, heldOut, evalData(), edge,
                 train, r.gateSamples(), drift);
         List<String> targets = new java.util.ArrayList<>();
-        targets.add("");
+        if (r.fleetStudent()) {
+            targets.add("");
+        }
         if (r.siteStudents()) {
             for (String g : edge.groups()) {
                 if (edge.where(e -> e.group().equals(g)).size() >= r.siteMinSamples()) {

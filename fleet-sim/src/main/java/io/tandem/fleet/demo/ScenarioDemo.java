@@ -101,6 +101,10 @@ public final class ScenarioDemo implements Callable<Integer> {
             + " (default: ${DEFAULT-VALUE})")
     int humanLabelTrigger = 10;
 
+    @Option(names = "--fleet-student", negatable = true, description = "Retrain a student for the whole fleet each"
+            + " round beside the sites' own (default: ${DEFAULT-VALUE})")
+    boolean fleetStudent = true;
+
     @Option(names = "--inject-bad-input", description = "Send malformed and oversized messages on every wire")
     boolean injectBadInput;
 
@@ -179,7 +183,7 @@ public final class ScenarioDemo implements Callable<Integer> {
                 "-Dtandem.retrain.base-data=" + data, "-Dtandem.retrain.base-limit=" + baseLimit,
                 "-Dtandem.retrain.adaptation-base-limit=" + roundBaseLimit, "-Dtandem.retrain.eval-limit=1000",
                 "-Dtandem.retrain.epochs=" + studentEpochs, "-Dtandem.retrain.threshold=1000000",
-                "-Dtandem.retrain.site-min-samples=20", "-Dtandem.drift.baseline-frames=" + driftFrames,
+                "-Dtandem.retrain.site-min-samples=20", "-Dtandem.retrain.fleet-student=" + fleetStudent, "-Dtandem.drift.baseline-frames=" + driftFrames,
                 "-Dtandem.drift.recent-frames=" + driftFrames,
                 "-Dtandem.triggers[0].metric=drift_score", "-Dtandem.triggers[0].operator=>",
                 "-Dtandem.triggers[0].threshold=" + driftThreshold, "-Dtandem.triggers[0].check-period-seconds=2",

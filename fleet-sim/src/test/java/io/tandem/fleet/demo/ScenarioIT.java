@@ -36,6 +36,9 @@ class ScenarioIT {
         demo.roundBaseLimit = 1000;
         demo.studentEpochs = 2;
         demo.humanLabelTrigger = 5;
+        // Only the sites' own students retrain, so the night site's recovery must come from a student of its
+        // own, which must reach its devices and no others.
+        demo.fleetStudent = false;
         demo.injectBadInput = true;
         demo.timeoutS = 600;
         assertEquals(0, demo.call());
