@@ -1,6 +1,7 @@
 package io.tandem.cloud.retrain;
 
 import io.tandem.cloud.teacher.TeacherModel;
+import io.tandem.distill.calib.TemperatureScaling;
 import io.tandem.distill.data.ImageSet;
 import io.tandem.distill.data.Normalization;
 import io.tandem.distill.eval.Metrics;
@@ -76,9 +77,9 @@ final class TeacherAdaptation {
                 TrainConfig.supervised(s.epochs(), 64, s.learningRate(), s.seed()), PhotometricAugmentation.CAMERA)) {
             ImageSet valImages = edge.images(humanVal);
             double candidateEval = Metrics.accuracy(tuned.logits(eval, norm), eval.labels(), classes);
-            double currentEval = Metrics.accuracy(teacherLogits(teacher, eval), eval.labels(), classes);
+            double currentEval = Metrics.accuracy(teacher.logits(eval), eval.labels(), classes);
             int candidateVal = humanVal.isEmpty() ? 0 : correct(tuned.logits(valImages, norm), valImages.labels(), classes);
-            int currentVal = humanVal.isEmpty() ? 0 : correct(teacherLogits(teacher, valImages), valImages.labels(),
+            int currentVal = humanVal.isEmpty() ? 0 : correct(teacher.logits(valImages), valImages.labels(),
                     classes);
             Map<String, Double> perGroup = new TreeMap<>();
             for (String g : edge.groups()) {
@@ -123,34 +124,15 @@ final class TeacherAdaptation {
         }
     }
 
-    private static float[] teacherLogits(TeacherModel teacher, ImageSet images) {
-        int pixels = images.imageSize();
-        byte[][] raw = new byte[images.size()][];
-        for (int i = 0; i < raw.length; i++) {
-            raw[i] = java.util.Arrays.copyOfRange(images.pixels(), i * pixels, (i + 1) * pixels);
-        }
-        int classes = teacher.classes();
-        float[] out = new float[raw.length * classes];
-        for (int start = 0; start < raw.length; start += 256) {
-            byte[][] batch = java.util.Arrays.copyOfRange(raw, start, Math.min(raw.length, start + 256));
-            System.arraycopy(teacher.logits(batch), 0, out, start * classes, batch.length * classes);
-        }
-        return out;
-    }
-
     private static int correct(float[] logits, int[] labels, int classes) {
         return (int) Math.round(Metrics.accuracy(logits, labels, classes) * labels.length);
     }
 
-    static double maxProbability(float[] logits) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (float v : logits) {
-            max = Math.max(max, v);
+    private static double maxProbability(float[] logits) {
+        float max = 0;
+        for (float p : TemperatureScaling.probabilities(logits, logits.length, 1)) {
+            max = Math.max(max, p);
         }
-        double sum = 0;
-        for (float v : logits) {
-            sum += Math.exp(v - max);
-        }
-        return 1 / sum;
+        return max;
     }
 }

@@ -2,6 +2,7 @@ package io.tandem.cloud.teacher;
 
 import io.tandem.cloud.config.TandemConfig;
 import io.tandem.cloud.registry.ModelRegistry;
+import io.tandem.distill.data.ImageSet;
 import io.tandem.distill.data.Normalization;
 import io.tandem.distill.eval.OnnxClassifier;
 import io.tandem.distill.manifest.ModelArtifacts;
@@ -143,6 +144,12 @@ public class TeacherModel {
             normalization.apply(raw[i], 0, pixels, x, i * pixels);
         }
         return classifier.logits(x, raw.length);
+    }
+
+    /** Teacher logits {@code [n * classes]} for every image of a set, in the classifier's own batches. */
+    public synchronized float[] logits(ImageSet images) {
+        load();
+        return classifier.logits(images, normalization);
     }
 
     /** The teacher's number of classes. */
