@@ -1,6 +1,7 @@
 package io.tandem.edge;
 
 import io.tandem.edge.device.DeviceConfig;
+import io.tandem.edge.uplink.UploadQueue;
 import io.tandem.edge.device.EdgeDevice;
 import io.tandem.edge.feed.LoopingIdxSource;
 import io.tandem.edge.gate.MiningStrategy;
@@ -85,6 +86,48 @@ public final class EdgeAgent implements Runnable {
             + " (default: ${DEFAULT-VALUE})")
     long otaDownloadTimeoutMs = DeviceConfig.OtaSettings.DEFAULT.downloadTimeout().toMillis();
 
+    @Option(names = "--ota-read-timeout-ms", description = "A download with no bytes for this long counts as stalled"
+            + " (default: ${DEFAULT-VALUE})")
+    long otaReadTimeoutMs = DeviceConfig.OtaSettings.DEFAULT.readTimeout().toMillis();
+
+    @Option(names = "--ota-max-bytes", description = "Largest artifact accepted (default: ${DEFAULT-VALUE})")
+    long otaMaxBytes = DeviceConfig.OtaSettings.DEFAULT.maxArtifactBytes();
+
+    @Option(names = "--ota-attempts", description = "Download attempts before an update fails (default: ${DEFAULT-VALUE})")
+    int otaAttempts = DeviceConfig.OtaSettings.DEFAULT.attempts();
+
+    @Option(names = "--ota-retry-backoff-ms", description = "Wait before the second download attempt, doubled after"
+            + " (default: ${DEFAULT-VALUE})")
+    long otaRetryBackoffMs = DeviceConfig.OtaSettings.DEFAULT.retryBackoff().toMillis();
+
+    @Option(names = "--ota-probation-frames", description = "Frames a new model answers with the previous one kept to go"
+            + " back to; 0 = none (default: ${DEFAULT-VALUE})")
+    int otaProbationFrames = DeviceConfig.OtaSettings.DEFAULT.probationFrames();
+
+    @Option(names = "--ota-latency-factor", description = "On probation, median latency may be at most this multiple of"
+            + " the manifest's; 0 = unchecked (default: ${DEFAULT-VALUE})")
+    double otaLatencyFactor = DeviceConfig.OtaSettings.DEFAULT.latencyFactor();
+
+    @Option(names = "--provider", description = "ONNX Runtime execution provider: cpu, xnnpack, dnnl, openvino, cuda,"
+            + " tensorrt, rocm, acl, armnn, nnapi, coreml, qnn; falls back to cpu when the runtime lacks it"
+            + " (default: ${DEFAULT-VALUE})")
+    String provider = "cpu";
+
+    @Option(names = "--queue-samples-bytes", description = "Upload queue: bytes of hard examples kept on disk"
+            + " (default: ${DEFAULT-VALUE})")
+    long queueSamplesBytes = UploadQueue.Quotas.DEFAULT.samples();
+
+    @Option(names = "--queue-results-bytes", description = "Upload queue: bytes of results (default: ${DEFAULT-VALUE})")
+    long queueResultsBytes = UploadQueue.Quotas.DEFAULT.results();
+
+    @Option(names = "--queue-telemetry-bytes", description = "Upload queue: bytes of telemetry"
+            + " (default: ${DEFAULT-VALUE})")
+    long queueTelemetryBytes = UploadQueue.Quotas.DEFAULT.telemetry();
+
+    @Option(names = "--queue-acks-bytes", description = "Upload queue: bytes of deploy acknowledgements"
+            + " (default: ${DEFAULT-VALUE})")
+    long queueAcksBytes = UploadQueue.Quotas.DEFAULT.acks();
+
     @Option(names = "--upload-fraction", description = "Share of frames uploaded, chosen by --mining; 0 = every frame"
             + " under the deploy command's confidence threshold (default: ${DEFAULT-VALUE})")
     double uploadFraction;
@@ -112,8 +155,11 @@ public final class EdgeAgent implements Runnable {
         return new DeviceConfig(deviceId, fleet, group, mqttUrl, workDir, threads, framesPerVersion, fps,
                 Duration.ofMillis(telemetryMs), resultsBatch, Duration.ofMillis(connectTimeoutMs),
                 new DeviceConfig.MqttTuning(mqttMaxInflight, mqttOfflineBuffer, mqttKeepAliveS),
-                new DeviceConfig.OtaSettings(Duration.ofMillis(otaConnectTimeoutMs), Duration.ofMillis(otaDownloadTimeoutMs)),
-                new DeviceConfig.GateSettings(mining, uploadFraction, auditFraction));
+                new DeviceConfig.OtaSettings(Duration.ofMillis(otaConnectTimeoutMs), Duration.ofMillis(otaReadTimeoutMs),
+                        Duration.ofMillis(otaDownloadTimeoutMs), otaMaxBytes, otaAttempts,
+                        Duration.ofMillis(otaRetryBackoffMs), otaProbationFrames, otaLatencyFactor),
+                new DeviceConfig.GateSettings(mining, uploadFraction, auditFraction), provider,
+                new UploadQueue.Quotas(queueAcksBytes, queueResultsBytes, queueSamplesBytes, queueTelemetryBytes));
     }
 
     @Override

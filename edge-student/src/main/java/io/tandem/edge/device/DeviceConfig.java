@@ -4,6 +4,8 @@ import io.tandem.edge.gate.BudgetGate;
 import io.tandem.edge.gate.ConfidenceGate;
 import io.tandem.edge.gate.Gate;
 import io.tandem.edge.gate.MiningStrategy;
+import io.tandem.edge.inference.ExecutionProviders;
+import io.tandem.edge.uplink.UploadQueue;
 import io.tandem.proto.Topics;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -26,10 +28,12 @@ import java.time.Duration;
  * @param mqtt MQTT client tuning
  * @param ota model download settings
  * @param gate which frames the device uploads
+ * @param provider ONNX Runtime execution provider ({@code cpu} default; see {@code ExecutionProviders})
+ * @param queue bytes each stream of the on-disk upload queue may hold
  */
 public record DeviceConfig(String deviceId, String fleet, String group, String mqttUrl, Path workDir, int threads,
         long framesPerVersion, double fps, Duration telemetryInterval, int resultsBatch, Duration connectTimeout,
-        MqttTuning mqtt, OtaSettings ota, GateSettings gate) {
+        MqttTuning mqtt, OtaSettings ota, GateSettings gate, String provider, UploadQueue.Quotas queue) {
 
     /**
      * MQTT client tuning.
@@ -54,20 +58,59 @@ public record DeviceConfig(String deviceId, String fleet, String group, String m
     }
 
     /**
-     * Model download settings.
+     * Model update settings.
      *
      * @param connectTimeout TCP connect timeout of an artifact download (default 10 s)
-     * @param downloadTimeout time one artifact download may take, headers to last byte (default 60 s)
+     * @param readTimeout longest wait for the next bytes of a download before it counts as stalled (default 15 s)
+     * @param downloadTimeout time one download attempt may take, headers to last byte (default 120 s)
+     * @param maxArtifactBytes largest artifact the device accepts (default 256 MiB)
+     * @param attempts download attempts before the update fails (default 4, 1..20)
+     * @param retryBackoff wait before the second attempt, doubled for each further one (default 1 s)
+     * @param probationFrames frames a new model answers while the previous one stays loaded to go back to
+     *     (default 200, 0 = no probation)
+     * @param latencyFactor on probation, the median latency may be at most this multiple of the manifest's
+     *     {@code latency_ms_p50} (default 25, 0 = not checked: the device may be slower than the cloud)
      */
-    public record OtaSettings(Duration connectTimeout, Duration downloadTimeout) {
+    public record OtaSettings(Duration connectTimeout, Duration readTimeout, Duration downloadTimeout,
+            long maxArtifactBytes, int attempts, Duration retryBackoff, int probationFrames, double latencyFactor) {
 
         /** The defaults. */
-        public static final OtaSettings DEFAULT = new OtaSettings(Duration.ofSeconds(10), Duration.ofSeconds(60));
+        public static final OtaSettings DEFAULT = new OtaSettings(Duration.ofSeconds(10), Duration.ofSeconds(15),
+                Duration.ofSeconds(120), 256L << 20, 4, Duration.ofSeconds(1), 200, 25);
 
         /** Checks the ranges. */
         public OtaSettings {
-            require(!connectTimeout.isNegative() && !connectTimeout.isZero(), "OTA connect timeout must be positive");
-            require(!downloadTimeout.isNegative() && !downloadTimeout.isZero(), "OTA download timeout must be positive");
+            require(positive(connectTimeout), "OTA connect timeout must be positive");
+            require(positive(readTimeout), "OTA read timeout must be positive");
+            require(positive(downloadTimeout), "OTA download timeout must be positive");
+            require(maxArtifactBytes > 0, "OTA artifact cap must be positive, got " + maxArtifactBytes);
+            require(attempts >= 1 && attempts <= 20, "OTA attempts must be in 1..20, got " + attempts);
+            require(!retryBackoff.isNegative(), "OTA retry backoff must be >= 0");
+            require(probationFrames >= 0, "OTA probation frames must be >= 0, got " + probationFrames);
+            require(latencyFactor == 0 || latencyFactor >= 1, "OTA latency factor must be 0 (off) or >= 1, got "
+                    + latencyFactor);
+        }
+
+        /** These settings with other timeouts. */
+        public OtaSettings withTimeouts(Duration connect, Duration read, Duration download) {
+            return new OtaSettings(connect, read, download, maxArtifactBytes, attempts, retryBackoff, probationFrames,
+                    latencyFactor);
+        }
+
+        /** These settings with other retries. */
+        public OtaSettings withRetries(int attempts, Duration backoff) {
+            return new OtaSettings(connectTimeout, readTimeout, downloadTimeout, maxArtifactBytes, attempts, backoff,
+                    probationFrames, latencyFactor);
+        }
+
+        /** These settings with another probation. */
+        public OtaSettings withProbation(int frames, double latencyFactor) {
+            return new OtaSettings(connectTimeout, readTimeout, downloadTimeout, maxArtifactBytes, attempts, retryBackoff,
+                    frames, latencyFactor);
+        }
+
+        private static boolean positive(Duration d) {
+            return d != null && !d.isNegative() && !d.isZero();
         }
     }
 
@@ -118,37 +161,52 @@ public record DeviceConfig(String deviceId, String fleet, String group, String m
                 + telemetryInterval.toMillis() + " ms");
         require(resultsBatch >= 1 && resultsBatch <= 4096, "results batch must be in 1..4096, got " + resultsBatch);
         require(!connectTimeout.isNegative(), "connect timeout must be >= 0");
-        require(mqtt != null && ota != null && gate != null, "MQTT, OTA and gate settings are required");
+        require(mqtt != null && ota != null && gate != null && queue != null,
+                "MQTT, OTA, gate and upload queue settings are required");
+        provider = ExecutionProviders.require(provider == null ? "cpu" : provider);
     }
 
     /** A device with every default but its id and folder. */
     public static DeviceConfig defaults(String deviceId, Path workDir) {
         return new DeviceConfig(deviceId, "default", "", "tcp://127.0.0.1:1883", workDir, 1, 0, 0, Duration.ofSeconds(2),
-                100, Duration.ofSeconds(120), MqttTuning.DEFAULT, OtaSettings.DEFAULT, GateSettings.THRESHOLD);
+                100, Duration.ofSeconds(120), MqttTuning.DEFAULT, OtaSettings.DEFAULT, GateSettings.THRESHOLD, "cpu",
+                UploadQueue.Quotas.DEFAULT);
     }
 
     /** This configuration in another fleet, on another broker. */
     public DeviceConfig withFleet(String fleet, String mqttUrl) {
         return new DeviceConfig(deviceId, fleet, group, mqttUrl, workDir, threads, framesPerVersion, fps, telemetryInterval,
-                resultsBatch, connectTimeout, mqtt, ota, gate);
+                resultsBatch, connectTimeout, mqtt, ota, gate, provider, queue);
     }
 
     /** This configuration with another pace: frames per version, frame rate and telemetry interval. */
     public DeviceConfig withPace(long framesPerVersion, double fps, Duration telemetryInterval) {
         return new DeviceConfig(deviceId, fleet, group, mqttUrl, workDir, threads, framesPerVersion, fps, telemetryInterval,
-                resultsBatch, connectTimeout, mqtt, ota, gate);
+                resultsBatch, connectTimeout, mqtt, ota, gate, provider, queue);
     }
 
     /** This configuration as a member of {@code group} (a site). */
     public DeviceConfig withGroup(String group) {
         return new DeviceConfig(deviceId, fleet, group, mqttUrl, workDir, threads, framesPerVersion, fps,
-                telemetryInterval, resultsBatch, connectTimeout, mqtt, ota, gate);
+                telemetryInterval, resultsBatch, connectTimeout, mqtt, ota, gate, provider, queue);
+    }
+
+    /** This configuration with other update settings. */
+    public DeviceConfig withOta(OtaSettings ota) {
+        return new DeviceConfig(deviceId, fleet, group, mqttUrl, workDir, threads, framesPerVersion, fps,
+                telemetryInterval, resultsBatch, connectTimeout, mqtt, ota, gate, provider, queue);
+    }
+
+    /** This configuration with another execution provider and upload queue quotas. */
+    public DeviceConfig withRuntime(String provider, UploadQueue.Quotas queue) {
+        return new DeviceConfig(deviceId, fleet, group, mqttUrl, workDir, threads, framesPerVersion, fps,
+                telemetryInterval, resultsBatch, connectTimeout, mqtt, ota, gate, provider, queue);
     }
 
     /** This configuration with another upload gate. */
     public DeviceConfig withGate(GateSettings gate) {
         return new DeviceConfig(deviceId, fleet, group, mqttUrl, workDir, threads, framesPerVersion, fps,
-                telemetryInterval, resultsBatch, connectTimeout, mqtt, ota, gate);
+                telemetryInterval, resultsBatch, connectTimeout, mqtt, ota, gate, provider, queue);
     }
 
     private static void require(boolean ok, String message) {

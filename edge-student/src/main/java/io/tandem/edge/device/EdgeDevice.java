@@ -23,6 +23,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.time.Duration;
+import io.tandem.edge.uplink.UploadQueue;
+import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -36,12 +38,16 @@ import java.util.concurrent.TimeUnit;
  */
 public final class EdgeDevice implements AutoCloseable {
 
+    /** Recent frames a new model must answer before it is swapped in. */
+    private static final int RECENT_FRAMES = 8;
+
     private final DeviceConfig config;
     private final FrameSource source;
     private final DeviceStats stats = new DeviceStats();
     private final LinkedBlockingQueue<Pending> deploys = new LinkedBlockingQueue<>();
     private final SequenceCounter sequence;
     private final ModelUpdater updater;
+    private final UploadQueue queue;
     private final MqttLink link;
     private final ResultBatcher results;
     private final HardExampleUploader uploader;
@@ -50,8 +56,9 @@ public final class EdgeDevice implements AutoCloseable {
     private final Thread ota;
     private volatile Gate gate;
     private volatile WindowCounter window;
-    /** Whether the command in force was addressed to this device alone; such a command beats the fleet's. */
-    private boolean activeIsDeviceSpecific;
+    /** The last frames answered, which a new model must answer too before it is swapped in. */
+    private final ArrayDeque<byte[]> recentFrames = new ArrayDeque<>();
+    private long lastErrorLog;
 
     /** A received deploy command and whether it came on this device's own topic. */
     private record Pending(DeployCommand command, boolean deviceSpecific) {
@@ -70,22 +77,53 @@ public final class EdgeDevice implements AutoCloseable {
         }
         String id = config.deviceId();
         sequence = new SequenceCounter(config.workDir().resolve("sequence"));
-        updater = new ModelUpdater(config.workDir().resolve("models"), config.threads(), config.ota());
+        queue = new UploadQueue(config.workDir().resolve("uplink"), config.queue(),
+                Math.max(10, Math.min(500, config.mqtt().maxInflight() / 2)));
+        updater = new ModelUpdater(config.workDir().resolve("models"), config.threads(), config.provider(), config.ota(),
+                this::ack);
         link = new MqttLink(config.mqttUrl(), id, config.workDir().resolve("mqtt"), config.mqtt(),
                 List.of(Topics.fleetDeploy(config.fleet()), Topics.deviceDeploy(config.fleet(), id)), this::onMessage);
-        results = new ResultBatcher(link, id, config.fleet(), config.group(), config.resultsBatch());
-        uploader = new HardExampleUploader(link, stats, id, config.fleet(), config.group());
-        telemetry = new TelemetryReporter(link, stats, id, config.fleet(), config.group(), this::activeVersion,
-                () -> window, config.telemetryInterval(),
+        results = new ResultBatcher(queue, id, config.fleet(), config.group(), config.resultsBatch());
+        uploader = new HardExampleUploader(queue, stats, id, config.fleet(), config.group());
+        telemetry = new TelemetryReporter(queue, stats, id, config.fleet(), config.group(), this::activeVersion,
+                () -> window, updater::rollbacks, config.telemetryInterval(),
                 () -> results.flushIfOlderThan(config.telemetryInterval().toNanos()));
         serving = new Thread(this::serve, id + "-serving");
         ota = new Thread(this::followDeploys, id + "-ota");
     }
 
-    /** Connects to the broker (waiting up to the configured connect timeout) and starts serving. */
+    /**
+     * Starts serving. A device with a last good model on disk serves it at once and connects in the
+     * background, so it answers frames without any network; a device without one connects first (waiting up
+     * to the configured connect timeout) and waits for its first deploy command.
+     */
     public void start() {
-        link.connect(config.connectTimeout().toMillis());
-        log("connected to " + config.mqttUrl() + ", waiting for a deploy command on " + Topics.fleetDeploy(config.fleet()));
+        queue.start(link::tryPublish, new UploadQueue.Listener() {
+            @Override
+            public void acknowledged(UploadQueue.Kind kind) {
+                if (kind == UploadQueue.Kind.SAMPLES) {
+                    stats.hardExampleAcked();
+                }
+            }
+
+            @Override
+            public void dropped(UploadQueue.Kind kind) {
+                if (kind == UploadQueue.Kind.SAMPLES) {
+                    stats.hardExampleFailed();
+                }
+            }
+        });
+        Optional<String> restored = updater.restore();
+        if (restored.isPresent()) {
+            startModel(updater.active().orElseThrow().model());
+            log("serving the last good model " + restored.get() + " from disk; connecting to " + config.mqttUrl()
+                    + " in the background");
+            link.connectInBackground(() -> stopping);
+        } else {
+            link.connect(config.connectTimeout().toMillis());
+            log("connected to " + config.mqttUrl() + ", waiting for a deploy command on "
+                    + Topics.fleetDeploy(config.fleet()));
+        }
         telemetry.start();
         ota.start();
         serving.start();
@@ -98,7 +136,7 @@ public final class EdgeDevice implements AutoCloseable {
 
     /** A consistent copy of the device's counters. */
     public DeviceStatus status() {
-        return stats.snapshot(config.deviceId(), config.fleet(), activeVersion(), closed);
+        return stats.snapshot(config.deviceId(), config.fleet(), activeVersion(), closed, updater.rollbacks());
     }
 
     /** The version in service, or {@code none}. */
@@ -126,14 +164,16 @@ public final class EdgeDevice implements AutoCloseable {
                 break;
             }
             try {
-                updater.withActive(a -> {
-                    infer(a.model(), frame);
-                    return Boolean.TRUE;
-                });
-            } catch (IllegalStateException e) {
-                // The uplink stayed unusable; keep serving, and count what was not sent.
-                stats.hardExampleFailed();
-                log("frame " + frame.index() + ": " + e.getMessage());
+                updater.serve(model -> infer(model, frame));
+            } catch (RuntimeException e) {
+                // A model that throws outside its probation: count the frame and keep serving.
+                stats.inferenceError();
+                long now = System.nanoTime();
+                if (now - lastErrorLog > TimeUnit.SECONDS.toNanos(5)) {
+                    lastErrorLog = now;
+                    log("frame " + frame.index() + " not answered (" + stats.inferenceErrors() + " so far): "
+                            + e.getMessage());
+                }
             }
             if (nanosPerFrame > 0) {
                 nextFrameAt += nanosPerFrame;
@@ -146,7 +186,11 @@ public final class EdgeDevice implements AutoCloseable {
         results.flush();
     }
 
-    /** Applies deploy commands as they arrive, on its own thread, while frames keep being answered. */
+    /**
+     * Applies deploy commands as they arrive, on its own thread, while frames keep being answered. Of the
+     * commands waiting, one that a newer command of the same or a stronger scope makes obsolete is
+     * acknowledged as stale without being applied.
+     */
     private void followDeploys() {
         while (!stopping) {
             Pending command;
@@ -155,16 +199,40 @@ public final class EdgeDevice implements AutoCloseable {
             } catch (InterruptedException e) {
                 return;
             }
-            if (command != null) {
-                deploy(command.command(), command.deviceSpecific());
+            if (command == null) {
+                continue;
             }
+            Optional<Pending> newer = deploys.stream().filter(p -> replaces(p, command)).findFirst();
+            if (newer.isPresent()) {
+                ack(baseAck(command.command()).setStatus(DeployAck.Status.STALE).setDetail("a newer command ("
+                        + newer.get().command().getModelVersion() + ", issued at "
+                        + newer.get().command().getIssuedAtMs() + ") is waiting"));
+                continue;
+            }
+            deploy(command.command(), command.deviceSpecific());
         }
     }
 
-    private void infer(StudentModel model, Frame frame) {
+    /** Whether {@code later} makes {@code earlier} obsolete: a stronger scope, or the same scope issued later. */
+    private static boolean replaces(Pending later, Pending earlier) {
+        if (later.deviceSpecific() != earlier.deviceSpecific()) {
+            return later.deviceSpecific();
+        }
+        return later.command().getIssuedAtMs() >= earlier.command().getIssuedAtMs();
+    }
+
+    private DeployAck.Builder baseAck(DeployCommand command) {
+        return DeployAck.newBuilder().setSchemaVersion(Codecs.SCHEMA_VERSION).setRolloutId(command.getRolloutId())
+                .setModelVersion(command.getModelVersion()).setPreviousVersion(activeVersion())
+                .setTimeMs(System.currentTimeMillis());
+    }
+
+    /** Answers one frame; returns the model's latency in milliseconds. */
+    private double infer(StudentModel model, Frame frame) {
         long start = System.nanoTime();
         float[] probabilities = model.probabilities(frame.pixels());
         float latencyMs = (System.nanoTime() - start) / 1e6f;
+        remember(frame.pixels());
         int predicted = 0;
         for (int c = 1; c < probabilities.length; c++) {
             if (probabilities[c] > probabilities[predicted]) {
@@ -187,41 +255,55 @@ public final class EdgeDevice implements AutoCloseable {
             result.setGroundTruth(frame.groundTruth());
         }
         results.add(model.version(), result);
+        return latencyMs;
+    }
+
+    private void remember(byte[] pixels) {
+        synchronized (recentFrames) {
+            if (recentFrames.size() == RECENT_FRAMES) {
+                recentFrames.removeFirst();
+            }
+            recentFrames.addLast(pixels);
+        }
+    }
+
+    private List<byte[]> recentFrames() {
+        synchronized (recentFrames) {
+            return List.copyOf(recentFrames);
+        }
     }
 
     private void deploy(DeployCommand command, boolean deviceSpecific) {
-        if (updater.isCurrent(command)) {
-            activeIsDeviceSpecific |= deviceSpecific;
-            return;
-        }
-        if (activeIsDeviceSpecific && !deviceSpecific) {
-            log("fleet command for " + command.getModelVersion() + " ignored: a command for this device alone is in force");
-            ack(DeployAck.newBuilder().setSchemaVersion(Codecs.SCHEMA_VERSION).setRolloutId(command.getRolloutId())
-                    .setModelVersion(command.getModelVersion()).setPreviousVersion(activeVersion())
-                    .setTimeMs(System.currentTimeMillis()).setStatus(DeployAck.Status.SUPERSEDED)
-                    .setDetail("a command for this device alone (" + activeVersion() + ") is in force"));
-            return;
-        }
-        log("deploying " + command.getModelVersion() + " (rollout " + command.getRolloutId() + ") from "
-                + command.getArtifactUrl());
+        log("deploy command " + command.getModelVersion() + " (rollout " + command.getRolloutId() + ", "
+                + (deviceSpecific ? "this device" : "fleet") + ") from " + command.getArtifactUrl());
         // The window so far belongs to the version being replaced: report it before the swap.
         if (window != null) {
             telemetry.publish();
         }
-        DeployAck ack = updater.apply(command).setDeviceId(config.deviceId()).setFleet(config.fleet()).build();
+        Optional<DeployAck.Builder> answer = updater.apply(command, deviceSpecific, recentFrames(),
+                () -> deploys.stream().anyMatch(p -> replaces(p, new Pending(command, deviceSpecific))));
+        if (answer.isEmpty()) {
+            log("deploy " + command.getModelVersion() + ": already in service or refused before, nothing to do");
+            return;
+        }
+        DeployAck.Builder ack = answer.get();
         if (ack.getStatus() == DeployAck.Status.ACTIVE) {
-            gate = config.gate().newGate(command.getConfidenceThreshold(), config.deviceId().hashCode());
-            window = new WindowCounter(updater.active().orElseThrow().model().classes());
-            activeIsDeviceSpecific = deviceSpecific;
+            startModel(updater.active().orElseThrow().model());
         }
         log("deploy " + command.getModelVersion() + ": " + ack.getStatus() + " " + ack.getDetail());
-        ack(ack.toBuilder());
+        ack(ack);
+    }
+
+    /** A new gate and telemetry window for the model now in service. */
+    private void startModel(StudentModel model) {
+        gate = config.gate().newGate(updater.active().orElseThrow().command().getConfidenceThreshold(),
+                config.deviceId().hashCode());
+        window = new WindowCounter(model.classes());
     }
 
     private void ack(DeployAck.Builder ack) {
-        link.publish(Topics.mqtt(config.fleet(), config.deviceId(), DeviceStream.ACKS),
-                Codecs.DEPLOY_ACK.encode(ack.setDeviceId(config.deviceId()).setFleet(config.fleet()).build()), false,
-                ok -> { });
+        queue.offer(UploadQueue.Kind.ACKS, Topics.mqtt(config.fleet(), config.deviceId(), DeviceStream.ACKS),
+                Codecs.DEPLOY_ACK.encode(ack.setDeviceId(config.deviceId()).setFleet(config.fleet()).build()), 0);
     }
 
     private void onMessage(String topic, byte[] payload) {
@@ -258,11 +340,9 @@ public final class EdgeDevice implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         telemetry.close();
-        boolean drained = true;
-        if (link.connected()) {
-            telemetry.publish();
-            drained = link.drain(drain.toMillis());
-        }
+        telemetry.publish();
+        boolean drained = link.connected() && queue.drain(drain.toMillis()) && link.drain(drain.toMillis());
+        queue.close();
         closed = true;
         log("stopped: " + stats.inferences() + " inferences, " + stats.hardAcked() + "/" + stats.hardSent()
                 + " hard examples acknowledged" + (drained ? "" : ", some still pending"));

@@ -3,7 +3,7 @@ package io.tandem.edge.device;
 import com.google.protobuf.ByteString;
 import io.tandem.edge.feed.Frame;
 import io.tandem.edge.inference.StudentModel;
-import io.tandem.edge.link.MqttLink;
+import io.tandem.edge.uplink.UploadQueue;
 import io.tandem.edge.stats.DeviceStats;
 import io.tandem.proto.Codecs;
 import io.tandem.proto.Topics;
@@ -14,28 +14,42 @@ import io.tandem.proto.v1.HardExample;
 import io.tandem.proto.v1.Tensor;
 
 /**
- * Uploads the frames the gate flags as hard examples (QoS 1) and counts each one where it happens: handed
- * to the client, acknowledged by the broker, or failed.
+ * Queues the frames the gate flags as hard examples for upload, with how useful each one is to the cloud,
+ * so that a full queue drops the least useful first: random audits are the unbiased sample drift and gates
+ * rely on and are kept longest; other examples rank by the student's uncertainty (one minus its top
+ * probability). Counts each one where it happens: taken by the queue, acknowledged by the broker, dropped.
  */
 final class HardExampleUploader {
 
-    private final MqttLink link;
+    private final UploadQueue queue;
     private final DeviceStats stats;
     private final String deviceId;
     private final String fleet;
     private final String group;
     private final String topic;
 
-    HardExampleUploader(MqttLink link, DeviceStats stats, String deviceId, String fleet, String group) {
+    HardExampleUploader(UploadQueue queue, DeviceStats stats, String deviceId, String fleet, String group) {
         this.group = group;
-        this.link = link;
+        this.queue = queue;
         this.stats = stats;
         this.deviceId = deviceId;
         this.fleet = fleet;
         this.topic = Topics.mqtt(fleet, deviceId, DeviceStream.SAMPLES);
     }
 
-    /** Publishes one hard example; the broker's PUBACK is counted when it arrives. */
+    /** How useful an uploaded frame is, in [0, 1]. */
+    static double usefulness(GateReason reason, float[] probabilities) {
+        if (reason == GateReason.RANDOM_AUDIT) {
+            return 1;
+        }
+        float top = 0;
+        for (float p : probabilities) {
+            top = Math.max(top, p);
+        }
+        return 0.999 * (1 - top);
+    }
+
+    /** Queues one hard example; the broker's PUBACK is counted when it arrives. */
     void upload(StudentModel model, Frame frame, float[] probabilities, GateReason reason, float threshold,
             long sequence, long captureTimeMs) {
         HardExample.Builder example = HardExample.newBuilder().setSchemaVersion(Codecs.SCHEMA_VERSION)
@@ -51,12 +65,7 @@ final class HardExampleUploader {
             example.setGroundTruth(frame.groundTruth());
         }
         stats.hardExampleSent();
-        link.publish(topic, Codecs.HARD_EXAMPLE.encode(example.build()), false, ok -> {
-            if (ok) {
-                stats.hardExampleAcked();
-            } else {
-                stats.hardExampleFailed();
-            }
-        });
+        queue.offer(UploadQueue.Kind.SAMPLES, topic, Codecs.HARD_EXAMPLE.encode(example.build()),
+                usefulness(reason, probabilities));
     }
 }

@@ -1,6 +1,6 @@
 package io.tandem.edge.device;
 
-import io.tandem.edge.link.MqttLink;
+import io.tandem.edge.uplink.UploadQueue;
 import io.tandem.proto.Codecs;
 import io.tandem.proto.Topics;
 import io.tandem.proto.Topics.DeviceStream;
@@ -9,12 +9,12 @@ import io.tandem.proto.v1.ResultBatch;
 
 /**
  * Collects one device's inference results into batches of one model version and publishes each batch on
- * the device's results topic when it is full, when the version changes, when flushed, or when its first
+ * the device's results stream of the upload queue when it is full, when the version changes, when flushed, or when its first
  * result has waited longer than the device's telemetry interval (a camera that pauses still reports).
  */
 final class ResultBatcher {
 
-    private final MqttLink link;
+    private final UploadQueue queue;
     private final String deviceId;
     private final String fleet;
     private final String group;
@@ -24,9 +24,9 @@ final class ResultBatcher {
     private long batchSequence;
     private long batchStartedNanos;
 
-    ResultBatcher(MqttLink link, String deviceId, String fleet, String group, int batchSize) {
+    ResultBatcher(UploadQueue queue, String deviceId, String fleet, String group, int batchSize) {
         this.group = group;
-        this.link = link;
+        this.queue = queue;
         this.deviceId = deviceId;
         this.fleet = fleet;
         this.topic = Topics.mqtt(fleet, deviceId, DeviceStream.RESULTS);
@@ -59,7 +59,7 @@ final class ResultBatcher {
     /** Publishes what was collected, if anything. */
     synchronized void flush() {
         if (batch != null && batch.getResultsCount() > 0) {
-            link.publish(topic, Codecs.RESULT_BATCH.encode(batch.build()), false, ok -> { });
+            queue.offer(UploadQueue.Kind.RESULTS, topic, Codecs.RESULT_BATCH.encode(batch.build()), 0);
         }
         batch = null;
     }

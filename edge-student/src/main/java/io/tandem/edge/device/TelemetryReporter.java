@@ -1,6 +1,6 @@
 package io.tandem.edge.device;
 
-import io.tandem.edge.link.MqttLink;
+import io.tandem.edge.uplink.UploadQueue;
 import io.tandem.edge.stats.DeviceStats;
 import io.tandem.edge.stats.WindowCounter;
 import io.tandem.proto.Codecs;
@@ -8,6 +8,7 @@ import io.tandem.proto.Topics;
 import io.tandem.proto.Topics.DeviceStream;
 import io.tandem.proto.v1.Telemetry;
 import java.time.Duration;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -17,21 +18,24 @@ import java.util.function.Supplier;
  */
 final class TelemetryReporter implements AutoCloseable {
 
-    private final MqttLink link;
+    private final UploadQueue queue;
     private final DeviceStats stats;
     private final String deviceId;
     private final String fleet;
     private final String group;
     private final Supplier<String> activeVersion;
     private final Supplier<WindowCounter> window;
+    private final LongSupplier rollbacks;
     private final Thread thread;
     private volatile boolean running = true;
 
-    TelemetryReporter(MqttLink link, DeviceStats stats, String deviceId, String fleet, String group,
-            Supplier<String> activeVersion, Supplier<WindowCounter> window, Duration interval, Runnable onTick) {
+    TelemetryReporter(UploadQueue queue, DeviceStats stats, String deviceId, String fleet, String group,
+            Supplier<String> activeVersion, Supplier<WindowCounter> window, LongSupplier rollbacks, Duration interval,
+            Runnable onTick) {
+        this.rollbacks = rollbacks;
         this.group = group;
         this.window = window;
-        this.link = link;
+        this.queue = queue;
         this.stats = stats;
         this.deviceId = deviceId;
         this.fleet = fleet;
@@ -64,18 +68,16 @@ final class TelemetryReporter implements AutoCloseable {
         Telemetry.Builder t = Telemetry.newBuilder().setSchemaVersion(Codecs.SCHEMA_VERSION).setDeviceId(deviceId)
                 .setFleet(fleet).setGroup(group).setModelVersion(version).setTimeMs(System.currentTimeMillis())
                 .setInferencesTotal(stats.inferences()).setHardExamplesSent(stats.hardAcked())
-                .setHardExamplesPending(link.pending()).setLatencyP50Ms(stats.latencyPercentile(50))
+                .setHardExamplesPending(queue.stats().getStreams(UploadQueue.Kind.SAMPLES.ordinal()).getQueuedMessages())
+                .setUploadQueue(queue.stats()).setInferenceErrors(stats.inferenceErrors())
+                .setRollbacks(rollbacks.getAsLong()).setLatencyP50Ms(stats.latencyPercentile(50))
                 .setLatencyP99Ms(stats.latencyPercentile(99)).setRejectedMessages(stats.rejected());
         WindowCounter w = window.get();
         if (w != null) {
             t.setWindow(w.drain(version));
         }
-        try {
-            link.publish(Topics.mqtt(fleet, deviceId, DeviceStream.TELEMETRY), Codecs.TELEMETRY.encode(t.build()), false,
-                    ok -> { });
-        } catch (IllegalStateException e) {
-            System.out.println("[" + deviceId + "] telemetry not sent: " + e.getMessage());
-        }
+        queue.offer(UploadQueue.Kind.TELEMETRY, Topics.mqtt(fleet, deviceId, DeviceStream.TELEMETRY),
+                Codecs.TELEMETRY.encode(t.build()), 0);
     }
 
     @Override

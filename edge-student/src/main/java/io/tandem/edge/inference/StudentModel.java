@@ -1,5 +1,6 @@
 package io.tandem.edge.inference;
 
+import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
@@ -30,17 +31,23 @@ public final class StudentModel implements AutoCloseable {
     private final float a;
     private final float b;
     private final float temperature;
+    private final String provider;
 
-    private StudentModel(OrtSession session, ModelManifest manifest) throws OrtException {
+    private StudentModel(OrtSession session, ModelManifest manifest, String provider) throws OrtException {
         this.session = session;
         this.manifest = manifest;
+        this.provider = provider;
         InputSpec spec = manifest.getInput();
         if (session.getInputInfo().size() != 1) {
             throw new ModelLoadException("model has " + session.getInputInfo().size() + " inputs, expected 1");
         }
         var in = session.getInputInfo().entrySet().iterator().next();
         inputName = in.getKey();
-        long[] declared = ((TensorInfo) in.getValue().getInfo()).getShape();
+        if (!(in.getValue().getInfo() instanceof TensorInfo inInfo) || inInfo.type != OnnxJavaType.FLOAT) {
+            throw new ModelLoadException("model input " + inputName + " is " + in.getValue().getInfo()
+                    + ", expected a float tensor");
+        }
+        long[] declared = inInfo.getShape();
         inputShape = new long[spec.getShapeCount() + 1];
         inputShape[0] = 1;
         for (int i = 0; i < spec.getShapeCount(); i++) {
@@ -56,7 +63,11 @@ public final class StudentModel implements AutoCloseable {
                         + " does not match manifest input " + spec.getShapeList());
             }
         }
-        long[] out = ((TensorInfo) session.getOutputInfo().values().iterator().next().getInfo()).getShape();
+        var outInfo = session.getOutputInfo().values().iterator().next().getInfo();
+        if (!(outInfo instanceof TensorInfo outTensor) || outTensor.type != OnnxJavaType.FLOAT) {
+            throw new ModelLoadException("model output is " + outInfo + ", expected float logits");
+        }
+        long[] out = outTensor.getShape();
         if (out.length != 2 || out[1] != manifest.getClassLabelsCount()) {
             throw new ModelLoadException("model output " + Arrays.toString(out) + " does not match the manifest's "
                     + manifest.getClassLabelsCount() + " classes");
@@ -70,12 +81,21 @@ public final class StudentModel implements AutoCloseable {
         b = -spec.getMean() / spec.getStd();
     }
 
-    /** Loads a model file with one intra-op thread, as on a small device. */
+    /** Loads a model file on the CPU with {@code threads} intra-op threads. */
     public static StudentModel load(Path onnx, ModelManifest manifest, int threads) {
+        return load(onnx, manifest, threads, "cpu");
+    }
+
+    /**
+     * Loads a model file with {@code threads} intra-op threads on execution provider {@code provider},
+     * falling back to the CPU when the runtime lacks it ({@link ExecutionProviders}).
+     */
+    public static StudentModel load(Path onnx, ModelManifest manifest, int threads, String provider) {
         try {
             OrtSession.SessionOptions options = new OrtSession.SessionOptions();
             options.setIntraOpNumThreads(threads);
             options.setInterOpNumThreads(1);
+            String used = ExecutionProviders.add(options, provider, threads);
             OrtSession session = OrtEnvironment.getEnvironment().createSession(onnx.toString(), options);
             try {
                 // A model may ask for allowed runtime settings (RuntimeHints), e.g. to fold int8 weights at load.
@@ -87,7 +107,7 @@ public final class StudentModel implements AutoCloseable {
                     }
                     session = OrtEnvironment.getEnvironment().createSession(onnx.toString(), options);
                 }
-                return new StudentModel(session, manifest);
+                return new StudentModel(session, manifest, used);
             } catch (IllegalArgumentException e) {
                 session.close();
                 throw new ModelLoadException(onnx.getFileName() + ": " + e.getMessage(), e);
@@ -103,6 +123,11 @@ public final class StudentModel implements AutoCloseable {
     /** The manifest of this model. */
     public ModelManifest manifest() {
         return manifest;
+    }
+
+    /** The execution provider that runs it. */
+    public String provider() {
+        return provider;
     }
 
     /** The model's version. */
@@ -138,7 +163,7 @@ public final class StudentModel implements AutoCloseable {
                 }
             }
             return softmax(logits);
-        } catch (OrtException e) {
+        } catch (OrtException | ClassCastException e) {
             throw new IllegalStateException("inference failed on model " + version() + ": " + e.getMessage(), e);
         }
     }

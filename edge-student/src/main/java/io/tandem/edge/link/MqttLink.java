@@ -138,6 +138,58 @@ public final class MqttLink implements AutoCloseable {
         }
     }
 
+    /**
+     * Hands a QoS 1 message to the client if it can take it now; {@code onAck} runs on PUBACK with true, or
+     * with false if delivery failed. Never waits.
+     *
+     * @return false when the client is not connected or its in-flight window is full
+     */
+    public boolean tryPublish(String topic, byte[] payload, java.util.function.Consumer<Boolean> onAck) {
+        if (!client.isConnected()) {
+            return false;
+        }
+        MqttMessage message = new MqttMessage(payload);
+        message.setQos(1);
+        try {
+            client.publish(topic, message, null, new IMqttActionListener() {
+                @Override
+                public void onSuccess(IMqttToken token) {
+                    onAck.accept(true);
+                }
+
+                @Override
+                public void onFailure(IMqttToken token, Throwable error) {
+                    onAck.accept(false);
+                }
+            });
+            return true;
+        } catch (MqttException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Keeps trying to connect on a background thread until connected or {@code stopped} says so; automatic
+     * reconnection takes over after the first connection.
+     */
+    public Thread connectInBackground(java.util.function.BooleanSupplier stopped) {
+        Thread t = new Thread(() -> {
+            while (!stopped.getAsBoolean() && !client.isConnected()) {
+                try {
+                    connect(5_000);
+                    return;
+                } catch (IllegalStateException e) {
+                    if (stopped.getAsBoolean()) {
+                        return;
+                    }
+                }
+            }
+        }, client.getClientId() + "-connect");
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
     /** Whether the client is connected to the broker now. */
     public boolean connected() {
         return client.isConnected();

@@ -5,51 +5,83 @@ import io.tandem.edge.inference.ModelLoadException;
 import io.tandem.edge.inference.StudentModel;
 import io.tandem.proto.ArtifactDigest;
 import io.tandem.proto.Codecs;
+import io.tandem.proto.PayloadException;
 import io.tandem.proto.v1.DeployAck;
 import io.tandem.proto.v1.DeployCommand;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
-import java.util.function.Function;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+import java.util.function.ToDoubleFunction;
+import java.util.stream.Stream;
 
 /**
- * Over-the-air model updates: downloads the artifact a deploy command names, checks its size and sha256,
- * loads it, and only then swaps it in atomically, never while a frame is being answered with the old one.
- * The previous model stays on disk; a failure at any step leaves the running model untouched and is
- * acknowledged with its reason.
+ * Over-the-air model updates that cannot leave a device without a working model.
+ *
+ * <p>An update is downloaded (timeouts, size cap, retries: {@link ArtifactDownloader}), verified against
+ * the command's size and sha256, loaded, checked on the manifest's smoke inputs and the device's recent
+ * frames ({@link Acceptance}), and only then swapped in, between two frames. The previous model stays
+ * loaded while the new one serves its first {@code probationFrames} frames: a frame that throws, or a
+ * median latency far above the manifest's, swaps the previous one back, answers the frame again with it,
+ * and acknowledges {@code ROLLED_BACK}. A model that passes probation becomes the device's last good model,
+ * recorded on disk with the one before it, so that a restart without network serves it at once.
+ *
+ * <p>The newest command wins by issue time; a command sent to this device alone wins over the fleet's.
+ * A command that failed is not tried again unless it is issued again.
  */
 public final class ModelUpdater implements AutoCloseable {
 
+    private static final String GOOD = "good.cmd";
+    private static final String PREVIOUS_GOOD = "previous.cmd";
+
     private final Path modelsDir;
     private final int threads;
+    private final String provider;
     private final DeviceConfig.OtaSettings settings;
-    private final HttpClient http;
+    private final ArtifactDownloader downloader;
+    private final Consumer<DeployAck.Builder> asyncAcks;
     private final AtomicReference<Active> active = new AtomicReference<>();
-    /** Inference holds the read lock; a swap takes the write lock, so a model is never closed mid-frame. */
+    /** Inference holds the read lock; a swap or rollback takes the write lock, so a model is never closed mid-frame. */
     private final ReentrantReadWriteLock swap = new ReentrantReadWriteLock();
+    private final Set<String> failed = new HashSet<>();
+    private final AtomicLong rollbacks = new AtomicLong();
 
-    /** The model in service and the command that put it there. */
-    public record Active(StudentModel model, DeployCommand command) {
+    /**
+     * The model in service, the command that put it there and whether that command was for this device alone;
+     * during probation also the model to go back to.
+     */
+    public record Active(StudentModel model, DeployCommand command, boolean deviceSpecific, Active previous,
+            Probation probation) {
+
+        Active settled() {
+            return new Active(model, command, deviceSpecific, null, null);
+        }
     }
 
-    /** Creates an updater that keeps artifacts in {@code modelsDir}. */
-    public ModelUpdater(Path modelsDir, int threads, DeviceConfig.OtaSettings settings) {
+    /**
+     * Creates an updater that keeps artifacts in {@code modelsDir}.
+     *
+     * @param asyncAcks receives acknowledgements of what happens after a command was answered (rollbacks)
+     */
+    public ModelUpdater(Path modelsDir, int threads, String provider, DeviceConfig.OtaSettings settings,
+            Consumer<DeployAck.Builder> asyncAcks) {
         this.modelsDir = modelsDir;
         this.threads = threads;
+        this.provider = provider;
         this.settings = settings;
-        this.http = HttpClient.newBuilder().connectTimeout(settings.connectTimeout()).build();
+        this.asyncAcks = asyncAcks;
+        this.downloader = new ArtifactDownloader(settings);
         try {
             Files.createDirectories(modelsDir);
         } catch (IOException e) {
@@ -57,127 +89,315 @@ public final class ModelUpdater implements AutoCloseable {
         }
     }
 
+    /** An updater on the CPU that logs acknowledgements of rollbacks only. */
+    public ModelUpdater(Path modelsDir, int threads, DeviceConfig.OtaSettings settings) {
+        this(modelsDir, threads, "cpu", settings, ack -> System.out.println("rollback: " + ack.getDetail()));
+    }
+
     /** The model in service, if any. */
     public Optional<Active> active() {
         return Optional.ofNullable(active.get());
     }
 
-    /** Runs {@code work} on the model in service, which stays open until it returns; empty when there is none. */
-    public <T> Optional<T> withActive(Function<Active, T> work) {
-        swap.readLock().lock();
-        try {
-            Active a = active.get();
-            return a == null ? Optional.empty() : Optional.ofNullable(work.apply(a));
-        } finally {
-            swap.readLock().unlock();
-        }
-    }
-
-    /** Whether this command asks for what already runs. */
-    public boolean isCurrent(DeployCommand command) {
-        Active a = active.get();
-        return a != null && a.command().getModelVersion().equals(command.getModelVersion())
-                && a.command().getSha256().equals(command.getSha256());
+    /** Updates undone after the swap so far. */
+    public long rollbacks() {
+        return rollbacks.get();
     }
 
     /**
-     * Applies a deploy command; returns the acknowledgement to send (without device fields).
+     * Serves the last good model recorded on disk, or the one before it if that one no longer loads: what
+     * a device does when it restarts, before it has any network.
+     *
+     * @return the version now in service
      */
-    public DeployAck.Builder apply(DeployCommand command) {
-        Active previous = active.get();
+    public Optional<String> restore() {
+        for (String name : List.of(GOOD, PREVIOUS_GOOD)) {
+            Optional<Recorded> recorded = read(name);
+            if (recorded.isEmpty()) {
+                continue;
+            }
+            DeployCommand c = recorded.get().command();
+            Path file = artifact(c);
+            try {
+                if (!Files.isRegularFile(file) || !ArtifactDigest.sha256(file).equals(c.getSha256())) {
+                    System.out.println("last good model " + c.getModelVersion() + " is missing or changed on disk");
+                    continue;
+                }
+                StudentModel model = StudentModel.load(file, c.getManifest(), threads, provider);
+                active.set(new Active(model, c, recorded.get().deviceSpecific(), null, null));
+                return Optional.of(c.getModelVersion());
+            } catch (ModelLoadException | UncheckedIOException e) {
+                System.out.println("last good model " + c.getModelVersion() + " does not load: " + e.getMessage());
+            }
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * Answers one frame with the model in service: {@code answer} runs under the read lock and returns the
+     * model's latency in milliseconds. A failure on a model on probation rolls it back and answers the frame
+     * again with the restored model; any other failure is thrown to the caller.
+     *
+     * @return false when there is no model to answer with
+     */
+    public boolean serve(ToDoubleFunction<StudentModel> answer) {
+        for (int attempt = 0; ; attempt++) {
+            Active a;
+            double latencyMs = 0;
+            RuntimeException failure = null;
+            swap.readLock().lock();
+            try {
+                a = active.get();
+                if (a == null) {
+                    return false;
+                }
+                try {
+                    latencyMs = answer.applyAsDouble(a.model());
+                } catch (RuntimeException e) {
+                    failure = e;
+                }
+            } finally {
+                swap.readLock().unlock();
+            }
+            if (failure != null) {
+                if (attempt == 0 && a.probation() != null && rollBack(a, "a frame failed: " + failure.getMessage())) {
+                    continue;
+                }
+                throw failure;
+            }
+            if (a.probation() != null) {
+                Probation.Verdict verdict = a.probation().observe(latencyMs);
+                if (verdict == Probation.Verdict.PASSED) {
+                    settle(a);
+                } else if (verdict == Probation.Verdict.TOO_SLOW) {
+                    rollBack(a, a.probation().describe());
+                }
+            }
+            return true;
+        }
+    }
+
+    /**
+     * Applies a deploy command; returns the acknowledgement to send (without device fields), or empty when
+     * there is nothing to say (the command asks for what already runs, or it failed before and was not
+     * issued again).
+     *
+     * @param recentFrames frames the device answered last, which the new model must answer too
+     * @param superseded whether a newer command is waiting, checked between download attempts
+     */
+    public Optional<DeployAck.Builder> apply(DeployCommand command, boolean deviceSpecific, List<byte[]> recentFrames,
+            BooleanSupplier superseded) {
+        Active current = active.get();
         DeployAck.Builder ack = DeployAck.newBuilder().setSchemaVersion(Codecs.SCHEMA_VERSION)
                 .setRolloutId(command.getRolloutId()).setModelVersion(command.getModelVersion())
-                .setPreviousVersion(previous == null ? "" : previous.model().version())
+                .setPreviousVersion(current == null ? "" : current.model().version())
                 .setTimeMs(System.currentTimeMillis());
-        Path target = modelsDir.resolve("student-" + command.getModelVersion() + ".onnx");
+        if (current != null && current.command().getModelVersion().equals(command.getModelVersion())
+                && current.command().getSha256().equals(command.getSha256())) {
+            if (deviceSpecific && !current.deviceSpecific()) {
+                active.compareAndSet(current, new Active(current.model(), current.command(), true, current.previous(),
+                        current.probation()));
+            }
+            return Optional.empty();
+        }
+        if (failed.contains(failureKey(command))) {
+            return Optional.empty();
+        }
+        if (current != null && current.deviceSpecific() && !deviceSpecific) {
+            return Optional.of(ack.setStatus(DeployAck.Status.SUPERSEDED).setDetail("a command for this device alone ("
+                    + current.model().version() + ") is in force"));
+        }
+        if (current != null && current.deviceSpecific() == deviceSpecific
+                && command.getIssuedAtMs() < current.command().getIssuedAtMs()) {
+            return Optional.of(ack.setStatus(DeployAck.Status.STALE).setDetail("issued at " + command.getIssuedAtMs()
+                    + ", before the command in force (" + current.model().version() + ", issued at "
+                    + current.command().getIssuedAtMs() + ")"));
+        }
+        Path target = artifact(command);
+        int attempts;
         try {
-            download(command, target);
-        } catch (VerificationException e) {
-            return ack.setStatus(DeployAck.Status.FAILED_VERIFICATION).setDetail(e.getMessage());
+            attempts = downloader.fetch(command, target, superseded);
+        } catch (ArtifactDownloader.Abandoned e) {
+            return Optional.of(ack.setStatus(DeployAck.Status.STALE).setDetail(e.getMessage()));
+        } catch (ArtifactDownloader.VerificationException e) {
+            return Optional.of(fail(command, ack, DeployAck.Status.FAILED_VERIFICATION, e.getMessage()));
         } catch (IOException | RuntimeException e) {
-            return ack.setStatus(DeployAck.Status.FAILED_DOWNLOAD).setDetail(String.valueOf(e.getMessage()));
+            return Optional.of(fail(command, ack, DeployAck.Status.FAILED_DOWNLOAD, String.valueOf(e.getMessage())));
         }
         StudentModel model;
         try {
-            model = StudentModel.load(target, command.getManifest(), threads);
+            model = StudentModel.load(target, command.getManifest(), threads, provider);
         } catch (ModelLoadException e) {
-            return ack.setStatus(DeployAck.Status.FAILED_LOAD).setDetail(e.getMessage());
+            return Optional.of(fail(command, ack, DeployAck.Status.FAILED_LOAD, e.getMessage()));
         }
+        String checked;
+        try {
+            checked = Acceptance.check(model, recentFrames);
+        } catch (Acceptance.Failed e) {
+            model.close();
+            return Optional.of(fail(command, ack, DeployAck.Status.FAILED_SMOKE, e.getMessage()));
+        }
+        swapIn(model, command, deviceSpecific);
+        return Optional.of(ack.setStatus(DeployAck.Status.ACTIVE).setDetail("sha256 " + command.getSha256() + ", "
+                + (attempts == 0 ? "already on disk" : attempts + " download attempt(s)") + ", " + checked
+                + ", on " + model.provider() + (settings.probationFrames() > 0 ? ", on probation for "
+                + settings.probationFrames() + " frames" : "")));
+    }
+
+    private DeployAck.Builder fail(DeployCommand command, DeployAck.Builder ack, DeployAck.Status status, String why) {
+        failed.add(failureKey(command));
+        return ack.setStatus(status).setDetail(why);
+    }
+
+    private static String failureKey(DeployCommand c) {
+        return c.getSha256() + "@" + c.getIssuedAtMs() + "/" + c.getRolloutId();
+    }
+
+    private void swapIn(StudentModel model, DeployCommand command, boolean deviceSpecific) {
+        Probation probation = settings.probationFrames() > 0 ? new Probation(settings.probationFrames(),
+                settings.latencyFactor(), command.getManifest().getMetricsOrDefault("latency_ms_p50", 0)) : null;
+        Active next;
+        StudentModel retire = null;
         swap.writeLock().lock();
         try {
-            Active old = active.getAndSet(new Active(model, command));
-            if (old != null) {
-                old.model().close();
+            Active old = active.get();
+            // During another probation, the model to go back to stays the last good one.
+            Active goodOne = old == null ? null : old.probation() != null ? old.previous() : old;
+            if (old != null && old.probation() != null) {
+                retire = old.model();
             }
+            next = new Active(model, command, deviceSpecific, probation == null ? null : goodOne, probation);
+            if (probation == null && goodOne != null) {
+                retire = goodOne.model();
+            }
+            active.set(next);
         } finally {
             swap.writeLock().unlock();
         }
-        return ack.setStatus(DeployAck.Status.ACTIVE).setDetail("sha256 " + command.getSha256());
+        if (retire != null) {
+            retire.close();
+        }
+        if (probation == null) {
+            record(next);
+        }
     }
 
-    private void download(DeployCommand command, Path target) throws IOException {
-        if (Files.isRegularFile(target) && ArtifactDigest.sha256(target).equals(command.getSha256())) {
-            return;
-        }
-        Path part = modelsDir.resolve(target.getFileName() + ".part");
-        HttpRequest request = HttpRequest.newBuilder(URI.create(command.getArtifactUrl()))
-                .timeout(settings.downloadTimeout()).GET().build();
-        long deadline = System.nanoTime() + settings.downloadTimeout().toNanos();
-        HttpResponse<InputStream> response;
+    private void settle(Active onProbation) {
+        Active previous;
+        swap.writeLock().lock();
         try {
-            response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("download interrupted", e);
-        }
-        if (response.statusCode() != 200) {
-            response.body().close();
-            throw new IOException("GET " + command.getArtifactUrl() + " answered " + response.statusCode());
-        }
-        MessageDigest digest = ArtifactDigest.newSha256();
-        long size = 0;
-        try (InputStream in = response.body(); OutputStream out = Files.newOutputStream(part)) {
-            byte[] buf = new byte[1 << 16];
-            int n;
-            while ((n = in.read(buf)) > 0) {
-                if (System.nanoTime() > deadline) {
-                    throw new IOException("download of " + command.getArtifactUrl() + " took longer than "
-                            + settings.downloadTimeout().toMillis() + " ms");
-                }
-                size += n;
-                if (size > command.getSizeBytes()) {
-                    throw new VerificationException("artifact is larger than the announced " + command.getSizeBytes()
-                            + " bytes");
-                }
-                digest.update(buf, 0, n);
-                out.write(buf, 0, n);
+            if (active.get() != onProbation) {
+                return;
             }
-        } catch (IOException e) {
-            Files.deleteIfExists(part);
-            throw e;
+            previous = onProbation.previous();
+            active.set(onProbation.settled());
+        } finally {
+            swap.writeLock().unlock();
         }
-        String actual = ArtifactDigest.hex(digest);
-        if (size != command.getSizeBytes() || !actual.equals(command.getSha256())) {
-            Files.deleteIfExists(part);
-            throw new VerificationException("artifact has " + size + " bytes and sha256 " + actual + ", deploy command says "
-                    + command.getSizeBytes() + " bytes and " + command.getSha256());
+        if (previous != null) {
+            previous.model().close();
         }
-        Files.move(part, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        record(onProbation);
+        System.out.println("model " + onProbation.model().version() + " passed probation: "
+                + onProbation.probation().describe());
     }
 
-    /** An artifact whose size or hash is not what the deploy command announced. */
-    static final class VerificationException extends IOException {
-        VerificationException(String message) {
-            super(message);
+    private boolean rollBack(Active onProbation, String why) {
+        swap.writeLock().lock();
+        try {
+            if (active.get() != onProbation) {
+                return active.get() != null;
+            }
+            Active back = onProbation.previous();
+            active.set(back);
+        } finally {
+            swap.writeLock().unlock();
         }
+        onProbation.model().close();
+        failed.add(failureKey(onProbation.command()));
+        rollbacks.incrementAndGet();
+        Active back = onProbation.previous();
+        DeployCommand c = onProbation.command();
+        asyncAcks.accept(DeployAck.newBuilder().setSchemaVersion(Codecs.SCHEMA_VERSION).setRolloutId(c.getRolloutId())
+                .setModelVersion(c.getModelVersion()).setPreviousVersion(c.getModelVersion())
+                .setTimeMs(System.currentTimeMillis()).setStatus(DeployAck.Status.ROLLED_BACK)
+                .setDetail(why + "; back to " + (back == null ? "no model" : back.model().version())));
+        return back != null;
+    }
+
+    /** A command as recorded on disk, with its scope. */
+    private record Recorded(DeployCommand command, boolean deviceSpecific) {
+    }
+
+    private void record(Active good) {
+        try {
+            Optional<Recorded> before = read(GOOD);
+            if (before.isPresent() && !before.get().command().getSha256().equals(good.command().getSha256())) {
+                write(PREVIOUS_GOOD, before.get());
+            }
+            write(GOOD, new Recorded(good.command(), good.deviceSpecific()));
+            prune();
+        } catch (IOException e) {
+            System.out.println("cannot record the last good model in " + modelsDir + ": " + e.getMessage());
+        }
+    }
+
+    private void write(String name, Recorded r) throws IOException {
+        byte[] command = Codecs.DEPLOY_COMMAND.encode(r.command());
+        byte[] bytes = new byte[command.length + 1];
+        bytes[0] = (byte) (r.deviceSpecific() ? 1 : 0);
+        System.arraycopy(command, 0, bytes, 1, command.length);
+        Path tmp = modelsDir.resolve(name + ".tmp");
+        Files.write(tmp, bytes);
+        Files.move(tmp, modelsDir.resolve(name), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    private Optional<Recorded> read(String name) {
+        Path file = modelsDir.resolve(name);
+        if (!Files.isRegularFile(file)) {
+            return Optional.empty();
+        }
+        try {
+            byte[] bytes = Files.readAllBytes(file);
+            if (bytes.length < 2) {
+                throw new PayloadException(PayloadException.Reason.MALFORMED, file + " is too short");
+            }
+            return Optional.of(new Recorded(Codecs.DEPLOY_COMMAND.decode(Arrays.copyOfRange(bytes, 1, bytes.length)),
+                    bytes[0] == 1));
+        } catch (IOException | PayloadException e) {
+            System.out.println("ignoring " + file + ": " + e.getMessage());
+            return Optional.empty();
+        }
+    }
+
+    /** Deletes artifacts other than the last good model, the one before it and the one in service. */
+    private void prune() throws IOException {
+        Set<Path> keep = new HashSet<>();
+        read(GOOD).ifPresent(r -> keep.add(artifact(r.command())));
+        read(PREVIOUS_GOOD).ifPresent(r -> keep.add(artifact(r.command())));
+        Active a = active.get();
+        for (Active x = a; x != null; x = x.previous()) {
+            keep.add(artifact(x.command()));
+        }
+        try (Stream<Path> files = Files.list(modelsDir)) {
+            for (Path f : files.filter(f -> f.getFileName().toString().endsWith(".onnx")).toList()) {
+                if (!keep.contains(f)) {
+                    Files.deleteIfExists(f);
+                }
+            }
+        }
+    }
+
+    private Path artifact(DeployCommand command) {
+        return modelsDir.resolve("student-" + command.getModelVersion() + "-" + command.getSha256().substring(0,
+                Math.min(12, command.getSha256().length())) + ".onnx");
     }
 
     @Override
     public void close() {
         swap.writeLock().lock();
         try {
-            Active a = active.getAndSet(null);
-            if (a != null) {
+            for (Active a = active.getAndSet(null); a != null; a = a.previous()) {
                 a.model().close();
             }
         } finally {

@@ -38,6 +38,7 @@ public final class DeviceStats {
     private final AtomicLong hardFailed = new AtomicLong();
     private final AtomicLong rejectedMessages = new AtomicLong();
     private final AtomicLong inferences = new AtomicLong();
+    private final AtomicLong inferenceErrors = new AtomicLong();
     private final float[] latencies = new float[1024];
     private int latencyCount;
 
@@ -75,9 +76,19 @@ public final class DeviceStats {
         hardAcked.incrementAndGet();
     }
 
-    /** A hard example could not be delivered. */
+    /** A hard example was dropped: the upload queue was full, or it could not be stored. */
     public void hardExampleFailed() {
         hardFailed.incrementAndGet();
+    }
+
+    /** A model threw on a frame that no other model answered. */
+    public void inferenceError() {
+        inferenceErrors.incrementAndGet();
+    }
+
+    /** Frames a model threw on that no other model answered. */
+    public long inferenceErrors() {
+        return inferenceErrors.get();
     }
 
     /** A message from the cloud was refused. */
@@ -119,7 +130,7 @@ public final class DeviceStats {
     }
 
     /** A consistent copy of the counters. */
-    public DeviceStatus snapshot(String deviceId, String fleet, String activeVersion, boolean stopped) {
+    public DeviceStatus snapshot(String deviceId, String fleet, String activeVersion, boolean stopped, long rollbacks) {
         List<DeviceStatus.Version> rows = new ArrayList<>();
         synchronized (this) {
             for (VersionStats v : versions.values()) {
@@ -128,7 +139,8 @@ public final class DeviceStats {
             }
         }
         return new DeviceStatus(deviceId, fleet, activeVersion, stopped, inferences.get(), hardSent.get(),
-                hardAcked.get(), hardFailed.get(), rejectedMessages.get(), latencyPercentile(50), latencyPercentile(99),
+                hardAcked.get(), hardFailed.get(), rejectedMessages.get(), inferenceErrors.get(), rollbacks,
+                latencyPercentile(50), latencyPercentile(99),
                 List.copyOf(rows));
     }
 }

@@ -12,17 +12,19 @@ import java.util.Locale;
  * @param activeVersion the model version in service, or {@code none}
  * @param stopped whether the device has stopped
  * @param inferences frames answered by all versions
- * @param hardExamplesSent hard examples handed to the MQTT client
+ * @param hardExamplesSent hard examples the upload queue took
  * @param hardExamplesAcked hard examples the broker acknowledged (PUBACK)
- * @param hardExamplesFailed hard examples that could not be delivered
+ * @param hardExamplesFailed hard examples dropped (the upload queue was full, or could not store them)
  * @param rejectedMessages messages from the cloud the device refused
+ * @param inferenceErrors frames a model threw on that no other model answered
+ * @param rollbacks updates undone after the swap
  * @param latencyP50Ms median of the recent inference latencies
  * @param latencyP99Ms 99th percentile of the recent inference latencies
  * @param versions counters per model version, in the order the versions were first served
  */
 public record DeviceStatus(String deviceId, String fleet, String activeVersion, boolean stopped, long inferences,
         long hardExamplesSent, long hardExamplesAcked, long hardExamplesFailed, long rejectedMessages,
-        float latencyP50Ms, float latencyP99Ms, List<Version> versions) {
+        long inferenceErrors, long rollbacks, float latencyP50Ms, float latencyP99Ms, List<Version> versions) {
 
     /**
      * Counters of one model version.
@@ -62,9 +64,10 @@ public record DeviceStatus(String deviceId, String fleet, String activeVersion, 
         return String.format(Locale.ROOT, "{%n  \"device\": \"%s\",%n  \"fleet\": \"%s\",%n"
                         + "  \"active_version\": \"%s\",%n  \"stopped\": %s,%n  \"inferences\": %d,%n"
                         + "  \"hard_examples_sent\": %d,%n  \"hard_examples_acked\": %d,%n  \"hard_examples_failed\": %d,%n"
-                        + "  \"rejected_messages\": %d,%n  \"latency_p50_ms\": %.3f,%n  \"latency_p99_ms\": %.3f,%n"
+                        + "  \"rejected_messages\": %d,%n  \"inference_errors\": %d,%n  \"rollbacks\": %d,%n"
+                        + "  \"latency_p50_ms\": %.3f,%n  \"latency_p99_ms\": %.3f,%n"
                         + "  \"versions\": [%n%s%n  ]%n}%n",
                 deviceId, fleet, activeVersion, stopped, inferences, hardExamplesSent, hardExamplesAcked,
-                hardExamplesFailed, rejectedMessages, latencyP50Ms, latencyP99Ms, rows);
+                hardExamplesFailed, rejectedMessages, inferenceErrors, rollbacks, latencyP50Ms, latencyP99Ms, rows);
     }
 }

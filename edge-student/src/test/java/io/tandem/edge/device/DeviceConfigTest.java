@@ -21,7 +21,8 @@ class DeviceConfigTest {
         DeviceConfig c = DeviceConfig.defaults("cam-1", DIR);
         assertEquals(1000, c.mqtt().maxInflight());
         assertEquals(20_000, c.mqtt().offlineBuffer());
-        assertEquals(Duration.ofSeconds(60), c.ota().downloadTimeout());
+        assertEquals(Duration.ofSeconds(120), c.ota().downloadTimeout());
+        assertEquals("cpu", c.provider());
         assertEquals("demo", c.withFleet("demo", "tcp://127.0.0.1:1").fleet());
     }
 
@@ -36,6 +37,9 @@ class DeviceConfigTest {
         assertTrue(refusal(() -> d.withPace(0, 0, Duration.ofMillis(10))).contains("telemetry interval"));
         assertTrue(refusal(() -> new DeviceConfig.MqttTuning(5, 20_000, 10)).contains("in-flight"));
         assertTrue(refusal(() -> new DeviceConfig.MqttTuning(1000, 10, 10)).contains("offline buffer"));
-        assertTrue(refusal(() -> new DeviceConfig.OtaSettings(Duration.ZERO, Duration.ofSeconds(1))).contains("connect"));
+        assertTrue(refusal(() -> DeviceConfig.OtaSettings.DEFAULT.withTimeouts(Duration.ZERO,
+                Duration.ofSeconds(1), Duration.ofSeconds(1))).contains("connect"));
+        assertTrue(refusal(() -> d.withRuntime("tpu9000", d.queue())).contains("execution provider"));
+        assertTrue(refusal(() -> DeviceConfig.OtaSettings.DEFAULT.withRetries(0, Duration.ZERO)).contains("attempts"));
     }
 }

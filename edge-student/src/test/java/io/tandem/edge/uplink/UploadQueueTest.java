@@ -1,0 +1,102 @@
+package io.tandem.edge.uplink;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tandem.proto.v1.StreamStats;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class UploadQueueTest {
+
+    private static final UploadQueue.Quotas SMALL = new UploadQueue.Quotas(4096, 4096, 4096, 4096);
+
+    @TempDir
+    Path dir;
+
+    private static byte[] payload(int size, int tag) {
+        byte[] b = new byte[size];
+        b[0] = (byte) tag;
+        return b;
+    }
+
+    private static StreamStats stream(UploadQueue q, UploadQueue.Kind kind) {
+        return q.stats().getStreams(kind.ordinal());
+    }
+
+    @Test
+    void aFullSamplesStreamDropsTheLeastUsefulAndCountsEveryDrop() {
+        try (UploadQueue q = new UploadQueue(dir, SMALL, 10)) {
+            // 1,000-byte messages: four fit in 4,096 bytes with their topic.
+            for (int i = 0; i < 4; i++) {
+                assertTrue(q.offer(UploadQueue.Kind.SAMPLES, "t/s", payload(1000, i), 0.1 * (i + 1)));
+            }
+            assertFalse(q.offer(UploadQueue.Kind.SAMPLES, "t/s", payload(1000, 9), 0.05),
+                    "a sample less useful than every queued one is refused");
+            assertTrue(q.offer(UploadQueue.Kind.SAMPLES, "t/s", payload(1000, 8), 0.9), "a more useful one evicts");
+            assertEquals(4, stream(q, UploadQueue.Kind.SAMPLES).getQueuedMessages());
+            assertEquals(2, q.dropped(UploadQueue.Kind.SAMPLES));
+            assertFalse(q.offer(UploadQueue.Kind.SAMPLES, "t/s", payload(5000, 7), 1), "larger than the stream");
+            assertEquals(3, q.dropped(UploadQueue.Kind.SAMPLES));
+        }
+    }
+
+    @Test
+    void telemetryDropsItsOldestAndNoStreamTakesAnothersSpace() {
+        try (UploadQueue q = new UploadQueue(dir, SMALL, 10)) {
+            for (int i = 0; i < 10; i++) {
+                assertTrue(q.offer(UploadQueue.Kind.TELEMETRY, "t/t", payload(1000, i), 0));
+            }
+            assertEquals(6, q.dropped(UploadQueue.Kind.TELEMETRY));
+            assertTrue(q.offer(UploadQueue.Kind.RESULTS, "t/r", payload(1000, 1), 0));
+            assertEquals(0, q.dropped(UploadQueue.Kind.RESULTS));
+        }
+    }
+
+    @Test
+    void whatWasNotAcknowledgedSurvivesARestartAndIsSentInStreamOrder() throws Exception {
+        try (UploadQueue q = new UploadQueue(dir, UploadQueue.Quotas.DEFAULT, 10)) {
+            q.offer(UploadQueue.Kind.TELEMETRY, "t/telemetry", "tel".getBytes(StandardCharsets.UTF_8), 0);
+            q.offer(UploadQueue.Kind.SAMPLES, "t/samples", "sam".getBytes(StandardCharsets.UTF_8), 0.5);
+            q.offer(UploadQueue.Kind.RESULTS, "t/results", "res".getBytes(StandardCharsets.UTF_8), 0);
+            q.offer(UploadQueue.Kind.ACKS, "t/acks", "ack".getBytes(StandardCharsets.UTF_8), 0);
+            // Never started: the device went down before it had any network.
+        }
+        List<String> sent = new CopyOnWriteArrayList<>();
+        AtomicBoolean connected = new AtomicBoolean(false);
+        try (UploadQueue q = new UploadQueue(dir, UploadQueue.Quotas.DEFAULT, 10)) {
+            assertEquals(4, q.pending());
+            q.start((topic, body, onAck) -> {
+                if (!connected.get()) {
+                    return false;
+                }
+                sent.add(topic + "=" + new String(body, StandardCharsets.UTF_8));
+                onAck.accept(true);
+                return true;
+            }, new UploadQueue.Listener() {
+                @Override
+                public void acknowledged(UploadQueue.Kind kind) {
+                }
+
+                @Override
+                public void dropped(UploadQueue.Kind kind) {
+                }
+            });
+            Thread.sleep(100);
+            assertEquals(4, q.pending(), "nothing leaves while the link is down");
+            connected.set(true);
+            assertTrue(q.drain(5_000));
+            assertEquals(List.of("t/acks=ack", "t/results=res", "t/samples=sam", "t/telemetry=tel"), sent);
+            assertEquals(1, stream(q, UploadQueue.Kind.SAMPLES).getSent());
+        }
+        try (UploadQueue q = new UploadQueue(dir, UploadQueue.Quotas.DEFAULT, 10)) {
+            assertEquals(0, q.pending(), "acknowledged messages are gone from disk");
+        }
+    }
+}
