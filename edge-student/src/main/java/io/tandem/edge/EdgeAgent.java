@@ -1,6 +1,7 @@
 package io.tandem.edge;
 
 import io.tandem.edge.device.DeviceConfig;
+import io.tandem.edge.joint.TeacherClient;
 import io.tandem.edge.uplink.UploadQueue;
 import io.tandem.edge.device.EdgeDevice;
 import io.tandem.edge.feed.LoopingIdxSource;
@@ -128,6 +129,26 @@ public final class EdgeAgent implements Runnable {
             + " (default: ${DEFAULT-VALUE})")
     long queueAcksBytes = UploadQueue.Quotas.DEFAULT.acks();
 
+    @Option(names = "--teacher-url", description = "Joint inference: the cloud's teacher endpoint"
+            + " (http://HOST:PORT/api/teacher/infer); escalated frames take its answer when it comes in time;"
+            + " empty = off (default: none)")
+    String teacherUrl = "";
+
+    @Option(names = "--teacher-budget-ms", description = "How long an escalated frame waits for the teacher"
+            + " (default: ${DEFAULT-VALUE})")
+    int teacherBudgetMs = TeacherClient.Settings.OFF.budgetMs();
+
+    @Option(names = "--teacher-max-rps", description = "Most teacher requests a second (default: ${DEFAULT-VALUE})")
+    double teacherMaxRps = TeacherClient.Settings.OFF.maxPerSecond();
+
+    @Option(names = "--teacher-breaker-failures", description = "Failures in a row that open the circuit breaker"
+            + " (default: ${DEFAULT-VALUE})")
+    int teacherBreakerFailures = TeacherClient.Settings.OFF.failureThreshold();
+
+    @Option(names = "--teacher-breaker-open-ms", description = "How long the breaker stays open before a trial"
+            + " request (default: ${DEFAULT-VALUE})")
+    long teacherBreakerOpenMs = TeacherClient.Settings.OFF.openFor().toMillis();
+
     @Option(names = "--upload-fraction", description = "Share of frames uploaded, chosen by --mining; 0 = every frame"
             + " under the deploy command's confidence threshold (default: ${DEFAULT-VALUE})")
     double uploadFraction;
@@ -159,7 +180,9 @@ public final class EdgeAgent implements Runnable {
                         Duration.ofMillis(otaDownloadTimeoutMs), otaMaxBytes, otaAttempts,
                         Duration.ofMillis(otaRetryBackoffMs), otaProbationFrames, otaLatencyFactor),
                 new DeviceConfig.GateSettings(mining, uploadFraction, auditFraction), provider,
-                new UploadQueue.Quotas(queueAcksBytes, queueResultsBytes, queueSamplesBytes, queueTelemetryBytes));
+                new UploadQueue.Quotas(queueAcksBytes, queueResultsBytes, queueSamplesBytes, queueTelemetryBytes),
+                new TeacherClient.Settings(teacherUrl, teacherBudgetMs, teacherMaxRps, teacherBreakerFailures,
+                        Duration.ofMillis(teacherBreakerOpenMs)));
     }
 
     @Override

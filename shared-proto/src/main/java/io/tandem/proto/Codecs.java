@@ -8,6 +8,8 @@ import io.tandem.proto.v1.InferenceResult;
 import io.tandem.proto.v1.LabelledSample;
 import io.tandem.proto.v1.ModelManifest;
 import io.tandem.proto.v1.ResultBatch;
+import io.tandem.proto.v1.TeacherAnswer;
+import io.tandem.proto.v1.TeacherRequest;
 import io.tandem.proto.v1.Telemetry;
 import io.tandem.proto.v1.TelemetryWindow;
 import io.tandem.proto.v1.Tensor;
@@ -68,6 +70,14 @@ public final class Codecs {
     /** Human labels, as the sample store keeps them. */
     public static final Codec<HumanLabel> HUMAN_LABEL = new Codec<>("HumanLabel", 4 << 10, HumanLabel.parser(),
             Codecs::validateHumanLabel);
+
+    /** A device's request for the teacher's answer to one frame (joint inference). */
+    public static final Codec<TeacherRequest> TEACHER_REQUEST = new Codec<>("TeacherRequest",
+            MAX_HARD_EXAMPLE_BYTES, TeacherRequest.parser(), Codecs::validateTeacherRequest);
+
+    /** The teacher's answer to one frame. */
+    public static final Codec<TeacherAnswer> TEACHER_ANSWER = new Codec<>("TeacherAnswer", 64 << 10,
+            TeacherAnswer.parser(), m -> schema("TeacherAnswer", m.getSchemaVersion()));
 
     private Codecs() {
     }
@@ -136,6 +146,18 @@ public final class Codecs {
                     + m.getProbabilitiesCount() + " classes");
         }
         group("HardExample.group", m.getGroup());
+    }
+
+    private static void validateTeacherRequest(TeacherRequest m) {
+        schema("TeacherRequest", m.getSchemaVersion());
+        device("TeacherRequest", m.getFleet(), m.getDeviceId());
+        if (!m.hasInput()) {
+            throw invalid("TeacherRequest has no input tensor");
+        }
+        validateTensor("TeacherRequest.input", m.getInput());
+        if (m.getBudgetMs() < 1 || m.getBudgetMs() > 60_000) {
+            throw invalid("TeacherRequest.budget_ms must be in 1..60000, got " + m.getBudgetMs());
+        }
     }
 
     private static void validateLabelledSample(LabelledSample m) {

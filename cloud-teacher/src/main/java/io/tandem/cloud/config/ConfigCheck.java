@@ -30,7 +30,7 @@ public class ConfigCheck {
 
     /** Every out-of-range value, each as "key: reason". */
     static List<String> problems(TandemConfig c) {
-        List<String> out = new ArrayList<>();
+        List<String> out = new ArrayList<>(jointProblems(c.joint()));
         TandemConfig.Retrain r = c.retrain();
         if (r.threshold() < 1 || r.threshold() > 1_000_000) {
             out.add("tandem.retrain.threshold must be in 1..1000000, got " + r.threshold());
@@ -97,6 +97,20 @@ public class ConfigCheck {
         range(out, "tandem.mqtt.keep-alive-seconds", c.mqtt().keepAliveSeconds(), 1, 3600);
         if (!c.publicUrl().startsWith("http://") && !c.publicUrl().startsWith("https://")) {
             out.add("tandem.public-url must be an http(s) URL devices can reach, got " + c.publicUrl());
+        }
+        return out;
+    }
+
+    private static List<String> jointProblems(TandemConfig.Joint j) {
+        List<String> out = new ArrayList<>();
+        if (j.queueCapacity() < 1 || j.queueCapacity() > 1_000_000) {
+            out.add("tandem.joint.queue-capacity must be in 1..1000000, got " + j.queueCapacity());
+        }
+        if (j.maxBatch() < 1 || j.maxBatch() > 1024) {
+            out.add("tandem.joint.max-batch must be in 1..1024, got " + j.maxBatch());
+        }
+        if (j.maxWaitMs() < 0 || j.maxWaitMs() > 100) {
+            out.add("tandem.joint.max-wait-ms must be in 0..100, got " + j.maxWaitMs());
         }
         return out;
     }

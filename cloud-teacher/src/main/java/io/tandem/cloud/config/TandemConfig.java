@@ -262,6 +262,28 @@ public interface TandemConfig {
         long recentFrames();
     }
 
+    /** Joint inference: the teacher answering the frames devices escalate ({@code POST /api/teacher/infer}). */
+    Joint joint();
+
+    /** Joint inference settings. */
+    interface Joint {
+        /** Serve the teacher endpoint. */
+        @WithDefault("true")
+        boolean enabled();
+
+        /** Frames that may wait for the teacher; beyond it requests get 429 with a retry hint. 1..1,000,000. */
+        @WithDefault("1024")
+        int queueCapacity();
+
+        /** Frames the teacher answers in one batch, 1..1024. */
+        @WithDefault("64")
+        int maxBatch();
+
+        /** How long the first frame of a batch waits for others, in ms, 0..100. */
+        @WithDefault("2")
+        int maxWaitMs();
+    }
+
     /** Rollout settings. */
     interface Rollout {
         /** Fleet that new students are rolled out to automatically. */

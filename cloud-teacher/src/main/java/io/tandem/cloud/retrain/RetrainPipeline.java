@@ -12,6 +12,7 @@ import io.tandem.distill.data.FashionMnist;
 import io.tandem.distill.data.ImageSet;
 import io.tandem.distill.eval.Metrics;
 import io.tandem.distill.eval.OnnxClassifier;
+import io.tandem.distill.manifest.SmokeInputs;
 import io.tandem.distill.quant.CpuFeatures;
 import io.tandem.distill.quant.DeviceInt8;
 import io.tandem.proto.ArtifactDigest;
@@ -234,6 +235,7 @@ public class RetrainPipeline {
         String mode = config.retrain().int8();
         if (mode.equals("off")) {
             m = m.toBuilder().setQuantization("fp32").setQuantizationReason("tandem.retrain.int8=off").build();
+            m = SmokeInputs.attach(o.onnx(), m, heldOut, teacher.normalization());
             registry.register(o.onnx(), m);
         } else {
             boolean dot = mode.equals("qdq") || (mode.equals("auto") && CpuFeatures.hasVnni());
@@ -249,12 +251,14 @@ public class RetrainPipeline {
                 m = m.toBuilder().setQuantization("fp32").putMetrics("int8_eval_accuracy", int8Accuracy)
                         .setQuantizationReason(String.format("%s lost %.2f points on the test images; FP32 ships",
                                 c.form(), (fp32Accuracy - int8Accuracy) * 100)).build();
+                m = SmokeInputs.attach(o.onnx(), m, heldOut, teacher.normalization());
                 registry.register(o.onnx(), m);
             } else {
                 m = m.toBuilder().setQuantization(c.form()).setQuantizationReason(c.reason())
                         .putMetrics("int8_eval_accuracy", int8Accuracy).setFallbackSha256(ArtifactDigest.sha256(o.onnx()))
                         .setFallbackSizeBytes(m.getSizeBytes()).setSha256(ArtifactDigest.sha256(int8))
                         .setSizeBytes(sizeOf(int8)).build();
+                m = SmokeInputs.attach(int8, m, heldOut, teacher.normalization());
                 registry.register(int8, m, o.onnx());
             }
         }

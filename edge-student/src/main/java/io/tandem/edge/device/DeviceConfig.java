@@ -5,6 +5,7 @@ import io.tandem.edge.gate.ConfidenceGate;
 import io.tandem.edge.gate.Gate;
 import io.tandem.edge.gate.MiningStrategy;
 import io.tandem.edge.inference.ExecutionProviders;
+import io.tandem.edge.joint.TeacherClient;
 import io.tandem.edge.uplink.UploadQueue;
 import io.tandem.proto.Topics;
 import java.nio.file.Path;
@@ -30,10 +31,12 @@ import java.time.Duration;
  * @param gate which frames the device uploads
  * @param provider ONNX Runtime execution provider ({@code cpu} default; see {@code ExecutionProviders})
  * @param queue bytes each stream of the on-disk upload queue may hold
+ * @param joint joint inference: where escalated frames ask the cloud's teacher (default off)
  */
 public record DeviceConfig(String deviceId, String fleet, String group, String mqttUrl, Path workDir, int threads,
         long framesPerVersion, double fps, Duration telemetryInterval, int resultsBatch, Duration connectTimeout,
-        MqttTuning mqtt, OtaSettings ota, GateSettings gate, String provider, UploadQueue.Quotas queue) {
+        MqttTuning mqtt, OtaSettings ota, GateSettings gate, String provider, UploadQueue.Quotas queue,
+        TeacherClient.Settings joint) {
 
     /**
      * MQTT client tuning.
@@ -161,7 +164,7 @@ public record DeviceConfig(String deviceId, String fleet, String group, String m
                 + telemetryInterval.toMillis() + " ms");
         require(resultsBatch >= 1 && resultsBatch <= 4096, "results batch must be in 1..4096, got " + resultsBatch);
         require(!connectTimeout.isNegative(), "connect timeout must be >= 0");
-        require(mqtt != null && ota != null && gate != null && queue != null,
+        require(mqtt != null && ota != null && gate != null && queue != null && joint != null,
                 "MQTT, OTA, gate and upload queue settings are required");
         provider = ExecutionProviders.require(provider == null ? "cpu" : provider);
     }
@@ -170,43 +173,49 @@ public record DeviceConfig(String deviceId, String fleet, String group, String m
     public static DeviceConfig defaults(String deviceId, Path workDir) {
         return new DeviceConfig(deviceId, "default", "", "tcp://127.0.0.1:1883", workDir, 1, 0, 0, Duration.ofSeconds(2),
                 100, Duration.ofSeconds(120), MqttTuning.DEFAULT, OtaSettings.DEFAULT, GateSettings.THRESHOLD, "cpu",
-                UploadQueue.Quotas.DEFAULT);
+                UploadQueue.Quotas.DEFAULT, TeacherClient.Settings.OFF);
     }
 
     /** This configuration in another fleet, on another broker. */
     public DeviceConfig withFleet(String fleet, String mqttUrl) {
         return new DeviceConfig(deviceId, fleet, group, mqttUrl, workDir, threads, framesPerVersion, fps, telemetryInterval,
-                resultsBatch, connectTimeout, mqtt, ota, gate, provider, queue);
+                resultsBatch, connectTimeout, mqtt, ota, gate, provider, queue, joint);
     }
 
     /** This configuration with another pace: frames per version, frame rate and telemetry interval. */
     public DeviceConfig withPace(long framesPerVersion, double fps, Duration telemetryInterval) {
         return new DeviceConfig(deviceId, fleet, group, mqttUrl, workDir, threads, framesPerVersion, fps, telemetryInterval,
-                resultsBatch, connectTimeout, mqtt, ota, gate, provider, queue);
+                resultsBatch, connectTimeout, mqtt, ota, gate, provider, queue, joint);
     }
 
     /** This configuration as a member of {@code group} (a site). */
     public DeviceConfig withGroup(String group) {
         return new DeviceConfig(deviceId, fleet, group, mqttUrl, workDir, threads, framesPerVersion, fps,
-                telemetryInterval, resultsBatch, connectTimeout, mqtt, ota, gate, provider, queue);
+                telemetryInterval, resultsBatch, connectTimeout, mqtt, ota, gate, provider, queue, joint);
     }
 
     /** This configuration with other update settings. */
     public DeviceConfig withOta(OtaSettings ota) {
         return new DeviceConfig(deviceId, fleet, group, mqttUrl, workDir, threads, framesPerVersion, fps,
-                telemetryInterval, resultsBatch, connectTimeout, mqtt, ota, gate, provider, queue);
+                telemetryInterval, resultsBatch, connectTimeout, mqtt, ota, gate, provider, queue, joint);
     }
 
     /** This configuration with another execution provider and upload queue quotas. */
     public DeviceConfig withRuntime(String provider, UploadQueue.Quotas queue) {
         return new DeviceConfig(deviceId, fleet, group, mqttUrl, workDir, threads, framesPerVersion, fps,
-                telemetryInterval, resultsBatch, connectTimeout, mqtt, ota, gate, provider, queue);
+                telemetryInterval, resultsBatch, connectTimeout, mqtt, ota, gate, provider, queue, joint);
+    }
+
+    /** This configuration with other joint inference settings. */
+    public DeviceConfig withJoint(TeacherClient.Settings joint) {
+        return new DeviceConfig(deviceId, fleet, group, mqttUrl, workDir, threads, framesPerVersion, fps,
+                telemetryInterval, resultsBatch, connectTimeout, mqtt, ota, gate, provider, queue, joint);
     }
 
     /** This configuration with another upload gate. */
     public DeviceConfig withGate(GateSettings gate) {
         return new DeviceConfig(deviceId, fleet, group, mqttUrl, workDir, threads, framesPerVersion, fps,
-                telemetryInterval, resultsBatch, connectTimeout, mqtt, ota, gate, provider, queue);
+                telemetryInterval, resultsBatch, connectTimeout, mqtt, ota, gate, provider, queue, joint);
     }
 
     private static void require(boolean ok, String message) {

@@ -15,6 +15,7 @@ import io.tandem.proto.Codecs;
 import io.tandem.proto.PayloadException;
 import io.tandem.proto.Topics;
 import io.tandem.proto.Topics.DeviceStream;
+import io.tandem.proto.v1.AnsweredBy;
 import io.tandem.proto.v1.DeployAck;
 import io.tandem.proto.v1.DeployCommand;
 import io.tandem.proto.v1.GateReason;
@@ -23,12 +24,14 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.time.Duration;
+import io.tandem.edge.joint.TeacherClient;
 import io.tandem.edge.uplink.UploadQueue;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One edge device: follows the retained deploy commands of its fleet and of itself, answers frames from
@@ -52,6 +55,9 @@ public final class EdgeDevice implements AutoCloseable {
     private final ResultBatcher results;
     private final HardExampleUploader uploader;
     private final TelemetryReporter telemetry;
+    /** The cloud's teacher for escalated frames; null when joint inference is off. */
+    private final TeacherClient teacher;
+    private final AtomicInteger asking = new AtomicInteger();
     private final Thread serving;
     private final Thread ota;
     private volatile Gate gate;
@@ -88,6 +94,7 @@ public final class EdgeDevice implements AutoCloseable {
         telemetry = new TelemetryReporter(queue, stats, id, config.fleet(), config.group(), this::activeVersion,
                 () -> window, updater::rollbacks, config.telemetryInterval(),
                 () -> results.flushIfOlderThan(config.telemetryInterval().toNanos()));
+        teacher = config.joint().enabled() ? new TeacherClient(config.joint(), id, config.fleet()) : null;
         serving = new Thread(this::serve, id + "-serving");
         ota = new Thread(this::followDeploys, id + "-ota");
     }
@@ -248,13 +255,39 @@ public final class EdgeDevice implements AutoCloseable {
         if (reason.isPresent()) {
             uploader.upload(model, frame, probabilities, reason.get(), g.threshold(), seq, now);
         }
+        long studentMacs = model.manifest().getMacs();
         InferenceResult.Builder result = InferenceResult.newBuilder().setSequence(seq).setCaptureTimeMs(now)
                 .setPredictedClass(predicted).setConfidence(probabilities[predicted]).setEscalated(reason.isPresent())
-                .setLatencyMs(latencyMs).setSourceFrame(frame.index());
+                .setLatencyMs(latencyMs).setSourceFrame(frame.index()).setAnsweredBy(AnsweredBy.STUDENT)
+                .setMacs(studentMacs);
         if (frame.hasGroundTruth()) {
             result.setGroundTruth(frame.groundTruth());
         }
-        results.add(model.version(), result);
+        String version = model.version();
+        if (reason.isPresent() && teacher != null) {
+            // Joint inference: the teacher's answer if it comes within the budget, the student's otherwise.
+            asking.incrementAndGet();
+            teacher.ask(seq, frame.pixels(), model.manifest().getInput().getShapeList()).thenAccept(a -> {
+                try {
+                    boolean answered = a.outcome() == TeacherClient.Outcome.TEACHER;
+                    if (answered) {
+                        int c = a.answer().getPredictedClass();
+                        result.setPredictedClass(c).setAnsweredBy(AnsweredBy.TEACHER)
+                                .setConfidence(c < a.answer().getProbabilitiesCount() ? a.answer().getProbabilities(c) : 0)
+                                .setMacs(studentMacs + a.answer().getTeacherMacs());
+                    } else {
+                        result.setAnsweredBy(AnsweredBy.STUDENT_FALLBACK);
+                    }
+                    stats.recordAnswer(true, answered, result.getPredictedClass(), frame.groundTruth());
+                    results.add(version, result);
+                } finally {
+                    asking.decrementAndGet();
+                }
+            });
+        } else {
+            stats.recordAnswer(false, false, predicted, frame.groundTruth());
+            results.add(version, result);
+        }
         return latencyMs;
     }
 
@@ -336,9 +369,15 @@ public final class EdgeDevice implements AutoCloseable {
         try {
             serving.join(10_000);
             ota.join(10_000);
+            // Answers still expected from the teacher arrive within their budget.
+            long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.joint().budgetMs() + 1_000L);
+            while (asking.get() > 0 && System.nanoTime() < until) {
+                Thread.sleep(5);
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        results.flush();
         telemetry.close();
         telemetry.publish();
         boolean drained = link.connected() && queue.drain(drain.toMillis()) && link.drain(drain.toMillis());

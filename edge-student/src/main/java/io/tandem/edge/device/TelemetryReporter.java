@@ -70,7 +70,8 @@ final class TelemetryReporter implements AutoCloseable {
                 .setInferencesTotal(stats.inferences()).setHardExamplesSent(stats.hardAcked())
                 .setHardExamplesPending(queue.stats().getStreams(UploadQueue.Kind.SAMPLES.ordinal()).getQueuedMessages())
                 .setUploadQueue(queue.stats()).setInferenceErrors(stats.inferenceErrors())
-                .setRollbacks(rollbacks.getAsLong()).setLatencyP50Ms(stats.latencyPercentile(50))
+                .setRollbacks(rollbacks.getAsLong()).setTeacherAnswers(stats.teacherAnswers())
+                .setTeacherFallbacks(stats.teacherFallbacks()).setLatencyP50Ms(stats.latencyPercentile(50))
                 .setLatencyP99Ms(stats.latencyPercentile(99)).setRejectedMessages(stats.rejected());
         WindowCounter w = window.get();
         if (w != null) {

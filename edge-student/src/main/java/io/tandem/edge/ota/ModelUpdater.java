@@ -38,7 +38,9 @@ import java.util.stream.Stream;
  * recorded on disk with the one before it, so that a restart without network serves it at once.
  *
  * <p>The newest command wins by issue time; a command sent to this device alone wins over the fleet's.
- * A command that failed is not tried again unless it is issued again.
+ * A command that failed is not tried again unless it is issued again. The first model a device ever runs
+ * is recorded as its last good one at once (no model is worse than one on probation), and forgotten if it
+ * fails its probation.
  */
 public final class ModelUpdater implements AutoCloseable {
 
@@ -257,27 +259,27 @@ public final class ModelUpdater implements AutoCloseable {
         Probation probation = settings.probationFrames() > 0 ? new Probation(settings.probationFrames(),
                 settings.latencyFactor(), command.getManifest().getMetricsOrDefault("latency_ms_p50", 0)) : null;
         Active next;
-        StudentModel retire = null;
+        List<StudentModel> retire = new java.util.ArrayList<>();
         swap.writeLock().lock();
         try {
             Active old = active.get();
-            // During another probation, the model to go back to stays the last good one.
-            Active goodOne = old == null ? null : old.probation() != null ? old.previous() : old;
-            if (old != null && old.probation() != null) {
-                retire = old.model();
+            // A model still on probation is not the one to go back to: its own previous model is, if it has one.
+            Active goodOne = old == null ? null : old.probation() != null && old.previous() != null ? old.previous() : old;
+            if (old != null && old != goodOne) {
+                retire.add(old.model());
             }
-            next = new Active(model, command, deviceSpecific, probation == null ? null : goodOne, probation);
             if (probation == null && goodOne != null) {
-                retire = goodOne.model();
+                retire.add(goodOne.model());
             }
+            next = new Active(model, command, deviceSpecific,
+                    probation == null || goodOne == null ? null : goodOne.settled(), probation);
             active.set(next);
         } finally {
             swap.writeLock().unlock();
         }
-        if (retire != null) {
-            retire.close();
-        }
-        if (probation == null) {
+        retire.forEach(StudentModel::close);
+        // The first model a device ever runs is its best one even on probation: no model at all is worse.
+        if (probation == null || read(GOOD).isEmpty()) {
             record(next);
         }
     }
@@ -315,6 +317,9 @@ public final class ModelUpdater implements AutoCloseable {
         }
         onProbation.model().close();
         failed.add(failureKey(onProbation.command()));
+        if (onProbation.previous() == null) {
+            forget(onProbation.command());
+        }
         rollbacks.incrementAndGet();
         Active back = onProbation.previous();
         DeployCommand c = onProbation.command();
@@ -339,6 +344,18 @@ public final class ModelUpdater implements AutoCloseable {
             prune();
         } catch (IOException e) {
             System.out.println("cannot record the last good model in " + modelsDir + ": " + e.getMessage());
+        }
+    }
+
+    /** Removes the record of {@code command} as the last good model, after it failed. */
+    private void forget(DeployCommand command) {
+        Optional<Recorded> good = read(GOOD);
+        if (good.isPresent() && good.get().command().getSha256().equals(command.getSha256())) {
+            try {
+                Files.deleteIfExists(modelsDir.resolve(GOOD));
+            } catch (IOException e) {
+                System.out.println("cannot forget " + command.getModelVersion() + ": " + e.getMessage());
+            }
         }
     }
 

@@ -39,6 +39,10 @@ public final class DeviceStats {
     private final AtomicLong rejectedMessages = new AtomicLong();
     private final AtomicLong inferences = new AtomicLong();
     private final AtomicLong inferenceErrors = new AtomicLong();
+    private final AtomicLong teacherAnswers = new AtomicLong();
+    private final AtomicLong teacherFallbacks = new AtomicLong();
+    private final AtomicLong answeredLabelled = new AtomicLong();
+    private final AtomicLong answeredCorrect = new AtomicLong();
     private final float[] latencies = new float[1024];
     private int latencyCount;
 
@@ -79,6 +83,34 @@ public final class DeviceStats {
     /** A hard example was dropped: the upload queue was full, or it could not be stored. */
     public void hardExampleFailed() {
         hardFailed.incrementAndGet();
+    }
+
+    /**
+     * Records the answer a frame finally got (the teacher's under joint inference, else the student's).
+     *
+     * @param askedTeacher whether the frame was escalated to the teacher
+     * @param teacherAnswered whether the teacher answered in time
+     */
+    public void recordAnswer(boolean askedTeacher, boolean teacherAnswered, int answered, int groundTruth) {
+        if (askedTeacher) {
+            (teacherAnswered ? teacherAnswers : teacherFallbacks).incrementAndGet();
+        }
+        if (groundTruth >= 0) {
+            answeredLabelled.incrementAndGet();
+            if (answered == groundTruth) {
+                answeredCorrect.incrementAndGet();
+            }
+        }
+    }
+
+    /** Escalated frames the teacher answered in time. */
+    public long teacherAnswers() {
+        return teacherAnswers.get();
+    }
+
+    /** Escalated frames answered by the student because the teacher did not answer in time. */
+    public long teacherFallbacks() {
+        return teacherFallbacks.get();
     }
 
     /** A model threw on a frame that no other model answered. */
@@ -140,6 +172,7 @@ public final class DeviceStats {
         }
         return new DeviceStatus(deviceId, fleet, activeVersion, stopped, inferences.get(), hardSent.get(),
                 hardAcked.get(), hardFailed.get(), rejectedMessages.get(), inferenceErrors.get(), rollbacks,
+                teacherAnswers.get(), teacherFallbacks.get(), answeredLabelled.get(), answeredCorrect.get(),
                 latencyPercentile(50), latencyPercentile(99),
                 List.copyOf(rows));
     }

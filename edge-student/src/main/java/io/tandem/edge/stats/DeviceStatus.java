@@ -18,13 +18,18 @@ import java.util.Locale;
  * @param rejectedMessages messages from the cloud the device refused
  * @param inferenceErrors frames a model threw on that no other model answered
  * @param rollbacks updates undone after the swap
+ * @param teacherAnswers escalated frames the teacher answered in time (joint inference)
+ * @param teacherFallbacks escalated frames the student answered because the teacher did not
+ * @param answeredLabelled frames with ground truth, whoever answered them
+ * @param answeredCorrect of those, frames whose final answer was right
  * @param latencyP50Ms median of the recent inference latencies
  * @param latencyP99Ms 99th percentile of the recent inference latencies
  * @param versions counters per model version, in the order the versions were first served
  */
 public record DeviceStatus(String deviceId, String fleet, String activeVersion, boolean stopped, long inferences,
         long hardExamplesSent, long hardExamplesAcked, long hardExamplesFailed, long rejectedMessages,
-        long inferenceErrors, long rollbacks, float latencyP50Ms, float latencyP99Ms, List<Version> versions) {
+        long inferenceErrors, long rollbacks, long teacherAnswers, long teacherFallbacks, long answeredLabelled,
+        long answeredCorrect, float latencyP50Ms, float latencyP99Ms, List<Version> versions) {
 
     /**
      * Counters of one model version.
@@ -41,6 +46,11 @@ public record DeviceStatus(String deviceId, String fleet, String activeVersion, 
         public double accuracy() {
             return labelled == 0 ? Double.NaN : correct / (double) labelled;
         }
+    }
+
+    /** Share of labelled frames whose final answer (teacher's or student's) was right; NaN when none. */
+    public double answeredAccuracy() {
+        return answeredLabelled == 0 ? Double.NaN : answeredCorrect / (double) answeredLabelled;
     }
 
     /** The counters of one version, if it served any frame. */
@@ -65,9 +75,10 @@ public record DeviceStatus(String deviceId, String fleet, String activeVersion, 
                         + "  \"active_version\": \"%s\",%n  \"stopped\": %s,%n  \"inferences\": %d,%n"
                         + "  \"hard_examples_sent\": %d,%n  \"hard_examples_acked\": %d,%n  \"hard_examples_failed\": %d,%n"
                         + "  \"rejected_messages\": %d,%n  \"inference_errors\": %d,%n  \"rollbacks\": %d,%n"
+                        + "  \"teacher_answers\": %d,%n  \"teacher_fallbacks\": %d,%n"
                         + "  \"latency_p50_ms\": %.3f,%n  \"latency_p99_ms\": %.3f,%n"
                         + "  \"versions\": [%n%s%n  ]%n}%n",
                 deviceId, fleet, activeVersion, stopped, inferences, hardExamplesSent, hardExamplesAcked,
-                hardExamplesFailed, rejectedMessages, inferenceErrors, rollbacks, latencyP50Ms, latencyP99Ms, rows);
+                hardExamplesFailed, rejectedMessages, inferenceErrors, rollbacks, teacherAnswers, teacherFallbacks, latencyP50Ms, latencyP99Ms, rows);
     }
 }

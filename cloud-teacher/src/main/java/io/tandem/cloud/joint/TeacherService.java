@@ -1,0 +1,211 @@
+package io.tandem.cloud.joint;
+
+import io.quarkus.runtime.ShutdownEvent;
+import io.tandem.cloud.config.TandemConfig;
+import io.tandem.cloud.teacher.TeacherModel;
+import io.tandem.distill.calib.TemperatureScaling;
+import io.tandem.proto.Codecs;
+import io.tandem.proto.v1.ModelManifest;
+import io.tandem.proto.v1.TeacherAnswer;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The teacher answering frames that devices escalate: requests wait in a bounded queue, one worker
+ * answers them in batches (up to {@code tandem.joint.max-batch}, the first waiting at most
+ * {@code max-wait-ms} for company), and a request whose deadline passes while it waits is dropped before
+ * the teacher spends anything on it. A full queue refuses at once, with an estimate of when to retry.
+ */
+@ApplicationScoped
+public class TeacherService {
+
+    /** The queue is full: retry after {@code retryAfterMs}. */
+    public static final class Overloaded extends Exception {
+        private final long retryAfterMs;
+
+        Overloaded(long retryAfterMs, String message) {
+            super(message);
+            this.retryAfterMs = retryAfterMs;
+        }
+
+        /** When a retry may find room. */
+        public long retryAfterMs() {
+            return retryAfterMs;
+        }
+    }
+
+    /** The request's deadline passed before the teacher reached it. */
+    public static final class Expired extends Exception {
+        Expired(String message) {
+            super(message);
+        }
+    }
+
+    private record Pending(long sequence, byte[] pixels, long arrivalNanos, long deadlineNanos,
+            CompletableFuture<TeacherAnswer> answer) {
+    }
+
+    @Inject
+    TandemConfig config;
+
+    @Inject
+    TeacherModel teacher;
+
+    private ArrayBlockingQueue<Pending> queue;
+    private Thread worker;
+    private volatile boolean running = true;
+    private final AtomicLong accepted = new AtomicLong();
+    private final AtomicLong refused = new AtomicLong();
+    private final AtomicLong expired = new AtomicLong();
+    private final AtomicLong answered = new AtomicLong();
+    private final AtomicLong batches = new AtomicLong();
+    private final AtomicLong failed = new AtomicLong();
+    /** Answers per second, smoothed, for the retry hint. */
+    private volatile double throughput = 1000;
+
+    private synchronized void start() {
+        if (worker != null) {
+            return;
+        }
+        queue = new ArrayBlockingQueue<>(config.joint().queueCapacity());
+        worker = new Thread(this::work, "teacher-joint-inference");
+        worker.setDaemon(true);
+        worker.start();
+    }
+
+    /** The number of raw input values a frame must have. */
+    public int inputElements() {
+        long n = 1;
+        for (long d : teacher.manifest().getInput().getShapeList()) {
+            n *= d;
+        }
+        return (int) n;
+    }
+
+    /**
+     * Queues one frame for the teacher.
+     *
+     * @throws Overloaded when the queue is full
+     */
+    public CompletableFuture<TeacherAnswer> submit(long sequence, byte[] pixels, int budgetMs) throws Overloaded {
+        start();
+        long now = System.nanoTime();
+        Pending p = new Pending(sequence, pixels, now, now + TimeUnit.MILLISECONDS.toNanos(budgetMs),
+                new CompletableFuture<>());
+        if (!queue.offer(p)) {
+            refused.incrementAndGet();
+            long retryMs = Math.max(1, Math.round(queue.size() / Math.max(1, throughput) * 1000));
+            throw new Overloaded(retryMs, "the teacher has " + queue.size() + " frames waiting (capacity "
+                    + config.joint().queueCapacity() + ")");
+        }
+        accepted.incrementAndGet();
+        return p.answer();
+    }
+
+    private void work() {
+        int maxBatch = config.joint().maxBatch();
+        long maxWait = TimeUnit.MILLISECONDS.toNanos(config.joint().maxWaitMs());
+        List<Pending> batch = new ArrayList<>(maxBatch);
+        while (running) {
+            try {
+                Pending first = queue.poll(100, TimeUnit.MILLISECONDS);
+                if (first == null) {
+                    continue;
+                }
+                batch.add(first);
+                long until = first.arrivalNanos() + maxWait;
+                while (batch.size() < maxBatch) {
+                    long left = until - System.nanoTime();
+                    Pending next = left > 0 ? queue.poll(left, TimeUnit.NANOSECONDS) : queue.poll();
+                    if (next == null) {
+                        break;
+                    }
+                    batch.add(next);
+                }
+                answer(batch);
+            } catch (InterruptedException e) {
+                return;
+            } catch (RuntimeException e) {
+                failed.addAndGet(batch.size());
+                batch.forEach(p -> p.answer().completeExceptionally(e));
+            } finally {
+                batch.clear();
+            }
+        }
+    }
+
+    private void answer(List<Pending> batch) {
+        long start = System.nanoTime();
+        List<Pending> live = new ArrayList<>(batch.size());
+        for (Pending p : batch) {
+            if (p.deadlineNanos() <= start) {
+                expired.incrementAndGet();
+                p.answer().completeExceptionally(new Expired("deadline passed after "
+                        + TimeUnit.NANOSECONDS.toMillis(start - p.arrivalNanos()) + " ms in the queue"));
+            } else {
+                live.add(p);
+            }
+        }
+        if (live.isEmpty()) {
+            return;
+        }
+        byte[][] raw = new byte[live.size()][];
+        for (int i = 0; i < raw.length; i++) {
+            raw[i] = live.get(i).pixels();
+        }
+        ModelManifest m = teacher.manifest();
+        int classes = m.getClassLabelsCount();
+        float[] logits = teacher.logits(raw);
+        float[] p = TemperatureScaling.probabilities(logits, classes, m.getTemperature() > 0 ? m.getTemperature() : 1);
+        long end = System.nanoTime();
+        float computeMs = (end - start) / 1e6f;
+        for (int i = 0; i < live.size(); i++) {
+            TeacherAnswer.Builder a = TeacherAnswer.newBuilder().setSchemaVersion(Codecs.SCHEMA_VERSION)
+                    .setSequence(live.get(i).sequence()).setTeacherVersion(m.getVersion()).setTeacherMacs(m.getMacs())
+                    .setQueueMs((start - live.get(i).arrivalNanos()) / 1e6f).setComputeMs(computeMs);
+            int best = 0;
+            for (int c = 0; c < classes; c++) {
+                a.addProbabilities(p[i * classes + c]);
+                if (p[i * classes + c] > p[i * classes + best]) {
+                    best = c;
+                }
+            }
+            live.get(i).answer().complete(a.setPredictedClass(best).build());
+        }
+        answered.addAndGet(live.size());
+        batches.incrementAndGet();
+        double rate = live.size() / Math.max(1e-6, (end - start) / 1e9);
+        throughput = 0.9 * throughput + 0.1 * rate;
+    }
+
+    /** Counters, for {@code GET /api/teacher/stats}. */
+    public Map<String, Object> stats() {
+        Map<String, Object> s = new TreeMap<>();
+        s.put("accepted", accepted.get());
+        s.put("refused_queue_full", refused.get());
+        s.put("expired_in_queue", expired.get());
+        s.put("answered", answered.get());
+        s.put("failed", failed.get());
+        s.put("batches", batches.get());
+        s.put("waiting", queue == null ? 0 : queue.size());
+        s.put("queue_capacity", config.joint().queueCapacity());
+        s.put("answers_per_second_in_batches", Math.round(throughput));
+        return s;
+    }
+
+    void stop(@Observes ShutdownEvent event) {
+        running = false;
+        if (worker != null) {
+            worker.interrupt();
+        }
+    }
+}

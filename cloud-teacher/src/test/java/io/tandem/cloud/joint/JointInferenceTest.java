@@ -1,0 +1,150 @@
+package io.tandem.cloud.joint;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.containsString;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.ByteString;
+import com.sun.net.httpserver.HttpServer;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.TestProfile;
+import io.tandem.cloud.brokers.WithBrokers;
+import io.tandem.edge.joint.CircuitBreaker;
+import io.tandem.edge.joint.TeacherClient;
+import io.tandem.proto.Codecs;
+import io.tandem.proto.v1.DType;
+import io.tandem.proto.v1.TeacherAnswer;
+import io.tandem.proto.v1.TeacherRequest;
+import io.tandem.proto.v1.Tensor;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.URL;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The teacher endpoint with the real teacher, and the device's client falling back to its student when the
+ * cloud is slow or gone, its circuit breaker closing again once the cloud answers.
+ */
+@QuarkusTest
+@TestProfile(WithBrokers.class)
+class JointInferenceTest {
+
+    @TestHTTPResource("/api/teacher/infer")
+    URL endpoint;
+
+    static byte[] request(long sequence, int pixels, int budgetMs) {
+        // Encoded without the codec's checks, so that the server's are what is tested.
+        return TeacherRequest.newBuilder().setSchemaVersion(Codecs.SCHEMA_VERSION)
+                .setDeviceId("cam-j").setFleet("f-joint").setSequence(sequence).setBudgetMs(budgetMs)
+                .setInput(Tensor.newBuilder().addAllShape(pixels == 784 ? List.of(1L, 28L, 28L) : List.of((long) pixels))
+                        .setDtype(DType.UINT8).setData(ByteString.copyFrom(new byte[pixels]))).build().toByteArray();
+    }
+
+    @Test
+    void theTeacherAnswersAFrameAndRefusesBadRequestsByName() throws Exception {
+        byte[] answer = given().contentType("application/x-protobuf").body(request(7, 784, 2_000))
+                .post("/api/teacher/infer").then().statusCode(200).extract().asByteArray();
+        TeacherAnswer a = Codecs.TEACHER_ANSWER.decode(answer);
+        assertEquals(7, a.getSequence());
+        assertEquals(10, a.getProbabilitiesCount());
+        assertTrue(a.getTeacherMacs() >= 0);
+
+        given().contentType("application/x-protobuf").body(new byte[] {1, 2, 3}).post("/api/teacher/infer").then()
+                .statusCode(400).body(containsString("TeacherRequest"));
+        given().contentType("application/x-protobuf").body(request(8, 100, 2_000)).post("/api/teacher/infer").then()
+                .statusCode(400).body(containsString("teacher needs 784"));
+        given().contentType("application/x-protobuf").body(request(9, 784, 0)).post("/api/teacher/infer").then()
+                .statusCode(400).body(containsString("budget_ms"));
+        given().get("/api/teacher/stats").then().statusCode(200).body(containsString("answered"));
+    }
+
+    /** Forwards to the real endpoint, or answers slowly, or not at all, as {@link #mode} says. */
+    enum Mode { UP, SLOW, DOWN }
+
+    @Test
+    void theClientFallsBackWhenTheCloudIsSlowOrGoneAndItsBreakerClosesWhenItRecovers() throws Exception {
+        AtomicReference<Mode> mode = new AtomicReference<>(Mode.UP);
+        HttpClient forward = HttpClient.newHttpClient();
+        HttpServer proxy = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        proxy.setExecutor(Executors.newCachedThreadPool());
+        proxy.createContext("/", ex -> {
+            try {
+                byte[] body = ex.getRequestBody().readAllBytes();
+                switch (mode.get()) {
+                    case DOWN -> ex.sendResponseHeaders(503, -1);
+                    case SLOW -> {
+                        Thread.sleep(300);
+                        ex.sendResponseHeaders(503, -1);
+                    }
+                    default -> {
+                        HttpResponse<byte[]> r = forward.send(HttpRequest.newBuilder(endpoint.toURI())
+                                .header("Content-Type", "application/x-protobuf")
+                                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(),
+                                HttpResponse.BodyHandlers.ofByteArray());
+                        ex.sendResponseHeaders(r.statusCode(), r.body().length == 0 ? -1 : r.body().length);
+                        ex.getResponseBody().write(r.body());
+                    }
+                }
+            } catch (InterruptedException | java.net.URISyntaxException e) {
+                ex.sendResponseHeaders(500, -1);
+            } catch (IOException e) {
+                // the client gave up
+            } finally {
+                ex.close();
+            }
+        });
+        proxy.start();
+        try {
+            String url = "http://127.0.0.1:" + proxy.getAddress().getPort() + "/api/teacher/infer";
+            TeacherClient client = new TeacherClient(new TeacherClient.Settings(url, 150, 1_000, 3,
+                    Duration.ofMillis(300)), "cam-j", "f-joint");
+            List<Long> shape = List.of(1L, 28L, 28L);
+            TeacherClient.Answer first = client.ask(1, new byte[784], shape).get();
+            assertEquals(TeacherClient.Outcome.TEACHER, first.outcome(), first.detail());
+
+            mode.set(Mode.SLOW);
+            for (int i = 0; i < 3; i++) {
+                long t = System.nanoTime();
+                TeacherClient.Answer slow = client.ask(2 + i, new byte[784], shape).get();
+                assertEquals(TeacherClient.Outcome.TIMEOUT, slow.outcome(), slow.detail());
+                assertTrue(System.nanoTime() - t < Duration.ofMillis(280).toNanos(),
+                        "the answer is given up at the budget, not when the cloud finally answers");
+            }
+            assertEquals(CircuitBreaker.State.OPEN, client.breakerState());
+            assertEquals(TeacherClient.Outcome.CIRCUIT_OPEN, client.ask(9, new byte[784], shape).get().outcome(),
+                    "no request goes out while the breaker is open");
+
+            mode.set(Mode.DOWN);
+            Thread.sleep(350);
+            assertEquals(TeacherClient.Outcome.ERROR, client.ask(10, new byte[784], shape).get().outcome(),
+                    "the trial request finds the cloud gone");
+            assertEquals(CircuitBreaker.State.OPEN, client.breakerState());
+
+            mode.set(Mode.UP);
+            Thread.sleep(350);
+            TeacherClient.Answer back = client.ask(11, new byte[784], shape).get();
+            assertEquals(TeacherClient.Outcome.TEACHER, back.outcome(), back.detail());
+            assertEquals(CircuitBreaker.State.CLOSED, client.breakerState(), "the breaker closes when the cloud recovers");
+            assertEquals(TeacherClient.Outcome.TEACHER, client.ask(12, new byte[784], shape).get().outcome());
+        } finally {
+            proxy.stop(0);
+        }
+        TeacherClient gone = new TeacherClient(new TeacherClient.Settings("http://127.0.0.1:1/api/teacher/infer", 100,
+                1_000, 2, Duration.ofSeconds(5)), "cam-j", "f-joint");
+        assertEquals(TeacherClient.Outcome.ERROR, gone.ask(1, new byte[784], List.of(1L, 28L, 28L)).get().outcome());
+        assertEquals(TeacherClient.Outcome.ERROR, gone.ask(2, new byte[784], List.of(1L, 28L, 28L)).get().outcome());
+        assertEquals(TeacherClient.Outcome.CIRCUIT_OPEN, gone.ask(3, new byte[784], List.of(1L, 28L, 28L)).get()
+                .outcome());
+    }
+}
