@@ -84,7 +84,7 @@ class JointInferenceTest {
                 switch (mode.get()) {
                     case DOWN -> ex.sendResponseHeaders(503, -1);
                     case SLOW -> {
-                        Thread.sleep(300);
+                        Thread.sleep(700);
                         ex.sendResponseHeaders(503, -1);
                     }
                     default -> {
@@ -107,9 +107,13 @@ class JointInferenceTest {
         proxy.start();
         try {
             String url = "http://127.0.0.1:" + proxy.getAddress().getPort() + "/api/teacher/infer";
-            TeacherClient client = new TeacherClient(new TeacherClient.Settings(url, 150, 1_000, 3,
-                    Duration.ofMillis(300)), "cam-j", "f-joint");
             List<Long> shape = List.of(1L, 28L, 28L);
+            // Warm the path (connections, the teacher's session) with a patient client first.
+            TeacherClient patient = new TeacherClient(new TeacherClient.Settings(url, 10_000, 1_000, 3,
+                    Duration.ofMillis(300)), "cam-j", "f-joint");
+            assertEquals(TeacherClient.Outcome.TEACHER, patient.ask(0, new byte[784], shape).get().outcome());
+            TeacherClient client = new TeacherClient(new TeacherClient.Settings(url, 250, 1_000, 3,
+                    Duration.ofMillis(300)), "cam-j", "f-joint");
             TeacherClient.Answer first = client.ask(1, new byte[784], shape).get();
             assertEquals(TeacherClient.Outcome.TEACHER, first.outcome(), first.detail());
 
@@ -118,7 +122,7 @@ class JointInferenceTest {
                 long t = System.nanoTime();
                 TeacherClient.Answer slow = client.ask(2 + i, new byte[784], shape).get();
                 assertEquals(TeacherClient.Outcome.TIMEOUT, slow.outcome(), slow.detail());
-                assertTrue(System.nanoTime() - t < Duration.ofMillis(280).toNanos(),
+                assertTrue(System.nanoTime() - t < Duration.ofMillis(600).toNanos(),
                         "the answer is given up at the budget, not when the cloud finally answers");
             }
             assertEquals(CircuitBreaker.State.OPEN, client.breakerState());
@@ -126,13 +130,13 @@ class JointInferenceTest {
                     "no request goes out while the breaker is open");
 
             mode.set(Mode.DOWN);
-            Thread.sleep(350);
+            Thread.sleep(400);
             assertEquals(TeacherClient.Outcome.ERROR, client.ask(10, new byte[784], shape).get().outcome(),
                     "the trial request finds the cloud gone");
             assertEquals(CircuitBreaker.State.OPEN, client.breakerState());
 
             mode.set(Mode.UP);
-            Thread.sleep(350);
+            Thread.sleep(400);
             TeacherClient.Answer back = client.ask(11, new byte[784], shape).get();
             assertEquals(TeacherClient.Outcome.TEACHER, back.outcome(), back.detail());
             assertEquals(CircuitBreaker.State.CLOSED, client.breakerState(), "the breaker closes when the cloud recovers");
