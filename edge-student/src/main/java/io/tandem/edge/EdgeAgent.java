@@ -1,6 +1,8 @@
 package io.tandem.edge;
 
 import io.tandem.edge.device.DeviceConfig;
+import io.tandem.proto.Codecs;
+import io.tandem.proto.v1.ModelManifest;
 import io.tandem.edge.joint.TeacherClient;
 import io.tandem.edge.uplink.UploadQueue;
 import io.tandem.edge.device.EdgeDevice;
@@ -149,6 +151,17 @@ public final class EdgeAgent implements Runnable {
             + " request (default: ${DEFAULT-VALUE})")
     long teacherBreakerOpenMs = TeacherClient.Settings.OFF.openFor().toMillis();
 
+    @Option(names = "--model", description = "A model shipped with the device (ONNX), served until the cloud deploys"
+            + " one; needs --manifest")
+    Path model;
+
+    @Option(names = "--manifest", description = "The shipped model's manifest (.manifest.pb, as distill writes it)")
+    Path manifest;
+
+    @Option(names = "--confidence-threshold", description = "Confidence threshold of the shipped model's gate"
+            + " (default: ${DEFAULT-VALUE})")
+    float confidenceThreshold = 0.6f;
+
     @Option(names = "--upload-fraction", description = "Share of frames uploaded, chosen by --mining; 0 = every frame"
             + " under the deploy command's confidence threshold (default: ${DEFAULT-VALUE})")
     double uploadFraction;
@@ -189,6 +202,20 @@ public final class EdgeAgent implements Runnable {
     public void run() {
         DeviceConfig config = config();
         EdgeDevice device = new EdgeDevice(config, new LoopingIdxSource(feedImages, feedLabels, feedOffset));
+        if (model != null) {
+            if (manifest == null) {
+                throw new CommandLine.ParameterException(new CommandLine(this), "--model needs --manifest");
+            }
+            ModelManifest m;
+            try {
+                m = Codecs.MANIFEST.decode(Files.readAllBytes(manifest));
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read manifest " + manifest, e);
+            }
+            if (device.provision(model, m, confidenceThreshold)) {
+                System.out.println("[" + deviceId + "] provisioned " + m.getVersion() + " from " + model);
+            }
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             device.stop(Duration.ofSeconds(15));

@@ -136,6 +136,15 @@ public final class EdgeDevice implements AutoCloseable {
         serving.start();
     }
 
+    /**
+     * Installs a model shipped with the device, served at {@link #start()} when the device has no model from
+     * the cloud yet; call before starting.
+     */
+    public boolean provision(java.nio.file.Path onnx, io.tandem.proto.v1.ModelManifest manifest,
+            float confidenceThreshold) {
+        return updater.provision(onnx, manifest, config.fleet(), confidenceThreshold);
+    }
+
     /** The device id. */
     public String deviceId() {
         return config.deviceId();

@@ -8,6 +8,7 @@ import io.tandem.proto.Codecs;
 import io.tandem.proto.PayloadException;
 import io.tandem.proto.v1.DeployAck;
 import io.tandem.proto.v1.DeployCommand;
+import io.tandem.proto.v1.ModelManifest;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -133,6 +134,31 @@ public final class ModelUpdater implements AutoCloseable {
             }
         }
         return Optional.empty();
+    }
+
+    /**
+     * Installs a model shipped with the device (a factory image) as its last good model, unless the device
+     * already has one from the cloud; any deploy command the cloud issues is newer and replaces it.
+     *
+     * @return whether it was installed
+     */
+    public boolean provision(Path onnx, ModelManifest manifest, String fleet, float confidenceThreshold) {
+        if (read(GOOD).isPresent()) {
+            return false;
+        }
+        try {
+            DeployCommand c = DeployCommand.newBuilder().setSchemaVersion(Codecs.SCHEMA_VERSION).setFleet(fleet)
+                    .setRolloutId("provisioned").setModelId(manifest.getModelId().isEmpty() ? "student"
+                            : manifest.getModelId()).setModelVersion(manifest.getVersion())
+                    .setArtifactUrl(onnx.toAbsolutePath().toUri().toString()).setSha256(ArtifactDigest.sha256(onnx))
+                    .setSizeBytes(Files.size(onnx)).setConfidenceThreshold(confidenceThreshold).setIssuedAtMs(0)
+                    .setManifest(manifest).build();
+            Files.copy(onnx, artifact(c), StandardCopyOption.REPLACE_EXISTING);
+            write(GOOD, new Recorded(c, false));
+            return true;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot provision " + onnx, e);
+        }
     }
 
     /**
@@ -360,7 +386,8 @@ public final class ModelUpdater implements AutoCloseable {
     }
 
     private void write(String name, Recorded r) throws IOException {
-        byte[] command = Codecs.DEPLOY_COMMAND.encode(r.command());
+        // The device's own state, not wire input: a provisioned model's command names a file, not a URL.
+        byte[] command = r.command().toByteArray();
         byte[] bytes = new byte[command.length + 1];
         bytes[0] = (byte) (r.deviceSpecific() ? 1 : 0);
         System.arraycopy(command, 0, bytes, 1, command.length);
@@ -379,7 +406,7 @@ public final class ModelUpdater implements AutoCloseable {
             if (bytes.length < 2) {
                 throw new PayloadException(PayloadException.Reason.MALFORMED, file + " is too short");
             }
-            return Optional.of(new Recorded(Codecs.DEPLOY_COMMAND.decode(Arrays.copyOfRange(bytes, 1, bytes.length)),
+            return Optional.of(new Recorded(DeployCommand.parseFrom(Arrays.copyOfRange(bytes, 1, bytes.length)),
                     bytes[0] == 1));
         } catch (IOException | PayloadException e) {
             System.out.println("ignoring " + file + ": " + e.getMessage());
