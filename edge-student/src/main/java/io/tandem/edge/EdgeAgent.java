@@ -1,6 +1,8 @@
 package io.tandem.edge;
 
 import io.tandem.edge.device.DeviceConfig;
+import io.tandem.edge.feed.FrameSource;
+import io.tandem.edge.feed.ImageFolderSource;
 import io.tandem.proto.Codecs;
 import io.tandem.proto.v1.ModelManifest;
 import io.tandem.edge.joint.TeacherClient;
@@ -42,8 +44,16 @@ public final class EdgeAgent implements Runnable {
     @Option(names = "--work-dir", required = true, description = "Folder for models, MQTT persistence and status")
     Path workDir;
 
-    @Option(names = "--feed-images", required = true, description = "IDX images file the camera stand-in streams")
+    @Option(names = "--feed-images", description = "IDX images file the camera stand-in streams (plain or gzip)")
     Path feedImages;
+
+    @Option(names = "--feed-folder", description = "Folder a camera drops PNG/JPEG files into; each new file is a"
+            + " frame, resized and converted to the model's input as its manifest says")
+    Path feedFolder;
+
+    @Option(names = "--feed-loop", description = "With --feed-folder: replay the files present endlessly instead of"
+            + " waiting for new ones")
+    boolean feedLoop;
 
     @Option(names = "--feed-labels", description = "IDX labels file (ground truth, for measuring accuracy)")
     Path feedLabels;
@@ -201,7 +211,13 @@ public final class EdgeAgent implements Runnable {
     @Override
     public void run() {
         DeviceConfig config = config();
-        EdgeDevice device = new EdgeDevice(config, new LoopingIdxSource(feedImages, feedLabels, feedOffset));
+        if ((feedImages == null) == (feedFolder == null)) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "give exactly one of --feed-images and"
+                    + " --feed-folder");
+        }
+        FrameSource source = feedImages != null ? new LoopingIdxSource(feedImages, feedLabels, feedOffset)
+                : new ImageFolderSource(feedFolder, feedLoop);
+        EdgeDevice device = new EdgeDevice(config, source);
         if (model != null) {
             if (manifest == null) {
                 throw new CommandLine.ParameterException(new CommandLine(this), "--model needs --manifest");

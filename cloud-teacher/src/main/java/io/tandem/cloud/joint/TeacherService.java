@@ -4,6 +4,7 @@ import io.quarkus.runtime.ShutdownEvent;
 import io.tandem.cloud.config.TandemConfig;
 import io.tandem.cloud.teacher.TeacherModel;
 import io.tandem.distill.calib.TemperatureScaling;
+import io.tandem.distill.zoo.ModelZoo;
 import io.tandem.proto.Codecs;
 import io.tandem.proto.v1.ModelManifest;
 import io.tandem.proto.v1.TeacherAnswer;
@@ -23,7 +24,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * The teacher answering frames that devices escalate: requests wait in a bounded queue, one worker
  * answers them in batches (up to {@code tandem.joint.max-batch}, the first waiting at most
  * {@code max-wait-ms} for company), and a request whose deadline passes while it waits is dropped before
- * the teacher spends anything on it. A full queue refuses at once, with an estimate of when to retry.
+ * the teacher spends anything on it. A full queue, or one whose work would outlast a request's budget at the
+ * teacher's measured rate, refuses at once, with an estimate of when to retry.
  */
 @ApplicationScoped
 public class TeacherService {
@@ -101,11 +103,15 @@ public class TeacherService {
         long now = System.nanoTime();
         Pending p = new Pending(sequence, pixels, now, now + TimeUnit.MILLISECONDS.toNanos(budgetMs),
                 new CompletableFuture<>());
-        if (!queue.offer(p)) {
+        // Admission: a frame that would wait past its budget is refused now, not answered 504 later.
+        int waiting = queue.size();
+        double waitMs = (waiting + 1) / Math.max(1, throughput) * 1000;
+        if (waitMs > budgetMs || !queue.offer(p)) {
             refused.incrementAndGet();
-            long retryMs = Math.max(1, Math.round(queue.size() / Math.max(1, throughput) * 1000));
-            throw new Overloaded(retryMs, "the teacher has " + queue.size() + " frames waiting (capacity "
-                    + config.joint().queueCapacity() + ")");
+            long retryMs = Math.max(1, Math.round(waiting / Math.max(1, throughput) * 1000));
+            throw new Overloaded(retryMs, "the teacher has " + waiting + " frames waiting (capacity "
+                    + config.joint().queueCapacity() + String.format(java.util.Locale.ROOT,
+                    ", about %.0f ms of work; the budget is %d ms)", waitMs, budgetMs));
         }
         accepted.incrementAndGet();
         return p.answer();
@@ -164,13 +170,14 @@ public class TeacherService {
         }
         ModelManifest m = teacher.manifest();
         int classes = m.getClassLabelsCount();
+        long macs = macs(m);
         float[] logits = teacher.logits(raw);
         float[] p = TemperatureScaling.probabilities(logits, classes, m.getTemperature() > 0 ? m.getTemperature() : 1);
         long end = System.nanoTime();
         float computeMs = (end - start) / 1e6f;
         for (int i = 0; i < live.size(); i++) {
             TeacherAnswer.Builder a = TeacherAnswer.newBuilder().setSchemaVersion(Codecs.SCHEMA_VERSION)
-                    .setSequence(live.get(i).sequence()).setTeacherVersion(m.getVersion()).setTeacherMacs(m.getMacs())
+                    .setSequence(live.get(i).sequence()).setTeacherVersion(m.getVersion()).setTeacherMacs(macs)
                     .setQueueMs((start - live.get(i).arrivalNanos()) / 1e6f).setComputeMs(computeMs);
             int best = 0;
             for (int c = 0; c < classes; c++) {
@@ -185,6 +192,18 @@ public class TeacherService {
         batches.incrementAndGet();
         double rate = live.size() / Math.max(1e-6, (end - start) / 1e9);
         throughput = 0.9 * throughput + 0.1 * rate;
+    }
+
+    /** The teacher's MACs per frame: its manifest's, or its architecture's when an older manifest has none. */
+    private static long macs(ModelManifest m) {
+        if (m.getMacs() > 0 || m.getArchitecture().isEmpty()) {
+            return m.getMacs();
+        }
+        try {
+            return ModelZoo.get(m.getArchitecture()).macs();
+        } catch (IllegalArgumentException e) {
+            return 0;
+        }
     }
 
     /** Counters, for {@code GET /api/teacher/stats}. */

@@ -131,6 +131,7 @@ public final class DistillCli {
                         architecture.classes());
                 ModelManifest manifest = ModelArtifacts.write(model, ModelManifest.newBuilder()
                         .setModelId("teacher").setVersion(version).setRole("teacher").setArchitecture(arch)
+                        .setMacs(architecture.macs())
                         .setDataSnapshot("fashion-mnist/train[0:" + train.size() + "]")
                         .setBaseTrainingSamples(train.size())
                         .setInput(Normalization.FASHION_MNIST.toInputSpec(architecture.inputShape()))

@@ -338,6 +338,11 @@ public final class EdgeDevice implements AutoCloseable {
 
     /** A new gate and telemetry window for the model now in service. */
     private void startModel(StudentModel model) {
+        try {
+            source.inputSpec(model.manifest().getInput());
+        } catch (IllegalArgumentException e) {
+            log("the frame source cannot feed model " + model.version() + ": " + e.getMessage());
+        }
         gate = config.gate().newGate(updater.active().orElseThrow().command().getConfidenceThreshold(),
                 config.deviceId().hashCode());
         window = new WindowCounter(model.classes());

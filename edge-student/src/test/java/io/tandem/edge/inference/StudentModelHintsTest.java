@@ -67,6 +67,24 @@ class StudentModelHintsTest {
         assertTrue(e.getMessage().contains("session.use_env_allocators"), e.getMessage());
     }
 
+    @Test
+    void anExecutionProviderTheRuntimeLacksFallsBackToTheCpuAndAnUnknownOneIsRefused() throws Exception {
+        Path file = Files.write(dir.resolve("student.onnx"), resource("models/student-tiny.onnx"));
+        ModelManifest manifest = Codecs.MANIFEST.decode(resource("models/student-tiny.manifest.pb"));
+        try (StudentModel cpu = StudentModel.load(file, manifest, 1);
+             StudentModel xnnpack = StudentModel.load(file, manifest, 1, "xnnpack")) {
+            String expected = ExecutionProviders.available().contains(ai.onnxruntime.OrtProvider.XNNPACK) ? "xnnpack"
+                    : "cpu";
+            assertTrue(xnnpack.provider().equals(expected), xnnpack.provider());
+            for (byte[] frame : frames(4)) {
+                assertArrayEquals(cpu.probabilities(frame), xnnpack.probabilities(frame), 1e-4f);
+            }
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> StudentModel.load(file, manifest, 1, "tpu9000"));
+        assertTrue(e.getMessage().contains("tpu9000") && e.getMessage().contains("xnnpack"), e.getMessage());
+    }
+
     private static List<byte[]> frames(int n) {
         List<byte[]> frames = new ArrayList<>();
         Random random = new Random(3);

@@ -18,6 +18,7 @@ import io.tandem.fleet.eval.Oracle;
 import io.tandem.fleet.eval.ShadowStudents;
 import io.tandem.fleet.faults.BadInputInjector;
 import io.tandem.fleet.process.ChildProcess;
+import io.tandem.fleet.process.LocalCloud;
 import io.tandem.fleet.process.Supervisor;
 import io.tandem.fleet.process.TeacherCache;
 import io.tandem.fleet.report.RoundRecord;
@@ -155,41 +156,25 @@ public final class ScenarioDemo implements Callable<Integer> {
                 scenario.groups().size(), scenario.devices(), scenario.rounds(), scenario.framesPerDevicePerRound());
         Path teacherDir = TeacherCache.teacher(new TeacherCache.Recipe(ModelZoo.TEACHER_CNN, teacherLimit, teacherEpochs,
                 42, data), cacheDir, processes, out);
-        int kafkaPort = Supervisor.freePort();
-        int mqttPort = Supervisor.freePort();
-        int httpPort = Supervisor.freePort();
-        String bootstrap = "127.0.0.1:" + kafkaPort;
-        String mqttUrl = "tcp://127.0.0.1:" + mqttPort;
-        String apiBase = "http://127.0.0.1:" + httpPort;
-        CloudApi api = new CloudApi(apiBase);
-        String java = Supervisor.java();
-
-        step("starting the local stack (Kafka KRaft + MQTT)");
-        ChildProcess stack = processes.launch("local-stack", List.of(java, "-Xmx768m", "-cp",
-                processes.classpath("local-stack"), "io.tandem.localstack.LocalStack", "--kafka-port", "" + kafkaPort,
-                "--kafka-controller-port", "" + Supervisor.freePort(), "--mqtt-port", "" + mqttPort,
-                "--data-dir", work.resolve("local-stack").toString()), line -> line.startsWith("tandem local-stack READY"));
-        stack.awaitLine(processes.remaining(), "READY");
-
         int perGroup = scenario.groups().stream().mapToInt(Scenario.Group::devices).min().orElse(1)
                 * scenario.framesPerDevicePerRound();
         long driftFrames = Math.max(50, Math.min(400, perGroup / 2));
-        step("starting the cloud teacher (it distils and rolls out v1)");
-        Path quarkusJar = processes.requireFile(Path.of("cloud-teacher/target/quarkus-app/quarkus-run.jar"));
-        ChildProcess cloud = processes.launch("cloud", List.of(java, "-Xmx4g", "-Dai.djl.offline=true",
-                "-DOPT_OUT_TRACKING=true", "-Dquarkus.http.port=" + httpPort, "-Dtandem.public-url=" + apiBase,
-                "-Dtandem.mqtt.url=" + mqttUrl, "-Dtandem.kafka.bootstrap-servers=" + bootstrap,
-                "-Dtandem.data-dir=" + work.resolve("cloud"), "-Dtandem.teacher.onnx=" + teacherDir.resolve("teacher.onnx"),
-                "-Dtandem.retrain.base-data=" + data, "-Dtandem.retrain.base-limit=" + baseLimit,
+        step("starting the local stack (Kafka KRaft + MQTT) and the cloud teacher (it distils and rolls out v1)");
+        LocalCloud local = LocalCloud.start(processes, work, teacherDir.resolve("teacher.onnx"), data, List.of(
+                "-Dtandem.retrain.base-limit=" + baseLimit,
                 "-Dtandem.retrain.adaptation-base-limit=" + roundBaseLimit, "-Dtandem.retrain.eval-limit=1000",
                 "-Dtandem.retrain.epochs=" + studentEpochs, "-Dtandem.retrain.threshold=1000000",
-                "-Dtandem.retrain.site-min-samples=20", "-Dtandem.retrain.fleet-student=" + fleetStudent, "-Dtandem.drift.baseline-frames=" + driftFrames,
-                "-Dtandem.drift.recent-frames=" + driftFrames,
+                "-Dtandem.retrain.site-min-samples=20", "-Dtandem.retrain.fleet-student=" + fleetStudent,
+                "-Dtandem.drift.baseline-frames=" + driftFrames, "-Dtandem.drift.recent-frames=" + driftFrames,
                 "-Dtandem.triggers[0].metric=drift_score", "-Dtandem.triggers[0].operator=>",
                 "-Dtandem.triggers[0].threshold=" + driftThreshold, "-Dtandem.triggers[0].check-period-seconds=2",
                 "-Dtandem.triggers[1].metric=new_human_labels", "-Dtandem.triggers[1].operator=>=",
                 "-Dtandem.triggers[1].threshold=" + humanLabelTrigger, "-Dtandem.triggers[1].check-period-seconds=2",
-                "-Dtandem.rollout.fleet=" + scenario.name(), "-jar", quarkusJar.toString()), null);
+                "-Dtandem.rollout.fleet=" + scenario.name()));
+        ChildProcess cloud = local.cloud();
+        String bootstrap = local.bootstrap();
+        String mqttUrl = local.mqttUrl();
+        CloudApi api = new CloudApi(local.apiBase());
         processes.waitFor("student v1 in the registry", () -> api.versions("student").contains("v1"), cloud);
 
         ImageSet test = FashionMnist.test(data);

@@ -1,0 +1,48 @@
+package io.tandem.fleet.process;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The cloud side of a local run, as processes: the local stack (Kafka KRaft and MQTT) and the cloud teacher
+ * on free ports, with the teacher, the data set and any further {@code tandem.*} settings given.
+ *
+ * @param stack the local-stack process
+ * @param cloud the cloud-teacher process
+ * @param bootstrap Kafka bootstrap servers
+ * @param mqttUrl MQTT broker URL
+ * @param apiBase the cloud's HTTP base URL
+ */
+public record LocalCloud(ChildProcess stack, ChildProcess cloud, String bootstrap, String mqttUrl, String apiBase) {
+
+    /**
+     * Starts the stack, waits until it is ready, then starts the cloud (not waiting for it).
+     *
+     * @param settings further {@code -Dtandem.…} (or other {@code -D}) options of the cloud
+     */
+    public static LocalCloud start(Supervisor processes, Path work, Path teacherOnnx, Path data, List<String> settings) {
+        int kafkaPort = Supervisor.freePort();
+        int mqttPort = Supervisor.freePort();
+        int httpPort = Supervisor.freePort();
+        String bootstrap = "127.0.0.1:" + kafkaPort;
+        String mqttUrl = "tcp://127.0.0.1:" + mqttPort;
+        String apiBase = "http://127.0.0.1:" + httpPort;
+        String java = Supervisor.java();
+        ChildProcess stack = processes.launch("local-stack", List.of(java, "-Xmx768m", "-cp",
+                processes.classpath("local-stack"), "io.tandem.localstack.LocalStack", "--kafka-port", "" + kafkaPort,
+                "--kafka-controller-port", "" + Supervisor.freePort(), "--mqtt-port", "" + mqttPort,
+                "--data-dir", work.resolve("local-stack").toString()), line -> line.startsWith("tandem local-stack READY"));
+        stack.awaitLine(processes.remaining(), "READY");
+        Path quarkusJar = processes.requireFile(Path.of("cloud-teacher/target/quarkus-app/quarkus-run.jar"));
+        List<String> command = new ArrayList<>(List.of(java, "-Xmx4g", "-Dai.djl.offline=true",
+                "-DOPT_OUT_TRACKING=true", "-Dquarkus.http.port=" + httpPort, "-Dtandem.public-url=" + apiBase,
+                "-Dtandem.mqtt.url=" + mqttUrl, "-Dtandem.kafka.bootstrap-servers=" + bootstrap,
+                "-Dtandem.data-dir=" + work.resolve("cloud"), "-Dtandem.teacher.onnx=" + teacherOnnx,
+                "-Dtandem.retrain.base-data=" + data));
+        command.addAll(settings);
+        command.addAll(List.of("-jar", quarkusJar.toString()));
+        ChildProcess cloud = processes.launch("cloud", command, null);
+        return new LocalCloud(stack, cloud, bootstrap, mqttUrl, apiBase);
+    }
+}
