@@ -10,6 +10,7 @@ import io.tandem.proto.Codecs;
 import io.tandem.proto.PayloadException;
 import io.tandem.proto.Topics;
 import io.tandem.proto.v1.DeployAck;
+import io.tandem.proto.v1.AnsweredBy;
 import io.tandem.proto.v1.ResultBatch;
 import io.tandem.proto.v1.Telemetry;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -23,7 +24,8 @@ import org.apache.kafka.clients.consumer.ConsumerRecords;
 
 /**
  * What the cloud knows of each device, read from Kafka: deploy acknowledgements, the latest telemetry and
- * per-version accuracy from result batches that carry ground truth.
+ * per-version accuracy from result batches that carry ground truth, and accuracy and compute by who answered
+ * (the student, the teacher under joint inference, or the student after the teacher did not answer in time).
  */
 @ApplicationScoped
 public class FleetState {
@@ -55,6 +57,14 @@ public class FleetState {
         public final Map<String, String> deployStatus = new TreeMap<>();
         /** Results seen per version. */
         public final Map<String, long[]> results = new TreeMap<>();
+        /** Results by who answered them (joint inference): results, with ground truth, correct, MACs spent. */
+        public final Map<String, long[]> answers = new TreeMap<>();
+        /** Updates the device undid after the swap. */
+        public long rollbacks;
+        /** Frames a model threw on that no other model answered. */
+        public long inferenceErrors;
+        /** Messages the device's upload queue dropped, per stream. */
+        public final Map<String, Long> dropped = new TreeMap<>();
         /** Latest telemetry counters. */
         public long inferences;
         /** Hard examples the device counted as acknowledged. */
@@ -94,6 +104,9 @@ public class FleetState {
                         d.hardExamplesAcked = t.getHardExamplesSent();
                         d.latencyP50Ms = t.getLatencyP50Ms();
                         d.rejectedMessages = t.getRejectedMessages();
+                        d.rollbacks = t.getRollbacks();
+                        d.inferenceErrors = t.getInferenceErrors();
+                        t.getUploadQueue().getStreamsList().forEach(q -> d.dropped.put(q.getStream(), q.getDropped()));
                     }
                     case Topics.KAFKA_RESULTS -> {
                         ResultBatch b = Codecs.RESULT_BATCH.decode(r.value());
@@ -102,11 +115,17 @@ public class FleetState {
                         long[] counts = d.results
                                 .computeIfAbsent(b.getModelVersion(), v -> new long[3]);
                         b.getResultsList().forEach(x -> {
+                            long[] by = d.answers.computeIfAbsent(x.getAnsweredBy() == AnsweredBy.ANSWERED_BY_UNSPECIFIED
+                                    ? AnsweredBy.STUDENT.name() : x.getAnsweredBy().name(), k -> new long[4]);
                             counts[0]++;
+                            by[0]++;
+                            by[3] += x.getMacs();
                             if (x.hasGroundTruth()) {
                                 counts[1]++;
+                                by[1]++;
                                 if (x.getGroundTruth() == x.getPredictedClass()) {
                                     counts[2]++;
+                                    by[2]++;
                                 }
                             }
                         });
@@ -141,6 +160,13 @@ public class FleetState {
             m.put("active_version", d.activeVersion);
             m.put("deploy_status", Map.copyOf(d.deployStatus));
             m.put("results", accuracy);
+            Map<String, Object> answers = new TreeMap<>();
+            d.answers.forEach((who, c) -> answers.put(who, Map.of("results", c[0], "with_ground_truth", c[1],
+                    "accuracy", c[1] == 0 ? -1.0 : c[2] / (double) c[1], "macs_per_frame", c[0] == 0 ? 0 : c[3] / c[0])));
+            m.put("answered_by", answers);
+            m.put("rollbacks", d.rollbacks);
+            m.put("inference_errors", d.inferenceErrors);
+            m.put("upload_queue_dropped", Map.copyOf(d.dropped));
             m.put("inferences", d.inferences);
             m.put("hard_examples_acked", d.hardExamplesAcked);
             m.put("latency_p50_ms", d.latencyP50Ms);
