@@ -60,6 +60,10 @@ public final class JointBench implements Runnable {
             + " judged at 0.10 (default: ${DEFAULT-VALUE})")
     List<Double> budgets = List.of(0.05, 0.10, 0.20, 0.30);
 
+    @Option(names = "--mining", description = "How the device scores frames for escalation: ${COMPLETION-CANDIDATES}"
+            + " (default: ${DEFAULT-VALUE})")
+    MiningStrategy mining = MiningStrategy.LEAST_CONFIDENCE;
+
     @Option(names = "--deadline-ms", description = "How long a device waits for the teacher (default: ${DEFAULT-VALUE})")
     int deadlineMs = 50;
 
@@ -121,7 +125,7 @@ public final class JointBench implements Runnable {
         ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode report = json.createObjectNode();
         report.put("machine", Runtime.getRuntime().availableProcessors() + " cores, " + cpuModel());
-        report.put("frames", frames).put("deadline_ms", deadlineMs).put("device_fps", fps);
+        report.put("frames", frames).put("mining", mining.name()).put("deadline_ms", deadlineMs).put("device_fps", fps);
         ArrayNode runNodes = report.putArray("runs");
         for (int r = 1; r <= runs; r++) {
             double[] cloud = cloudOnly(endpoint, test);
@@ -170,7 +174,7 @@ public final class JointBench implements Runnable {
         String id = "joint-" + run;
         DeviceConfig config = DeviceConfig.defaults(id, work.resolve("edges").resolve(id))
                 .withFleet("joint-bench", local.mqttUrl()).withPace(frames, fps, Duration.ofMillis(500))
-                .withGate(new DeviceConfig.GateSettings(MiningStrategy.LEAST_CONFIDENCE, budget, 0))
+                .withGate(new DeviceConfig.GateSettings(mining, budget, 0))
                 .withJoint(new TeacherClient.Settings(endpoint, deadlineMs, 100_000, 5, Duration.ofSeconds(2)));
         try (EdgeDevice device = new EdgeDevice(config, new LoopingIdxSource(data.resolve("t10k-images-idx3-ubyte.gz"),
                 data.resolve("t10k-labels-idx1-ubyte.gz"), 0))) {
