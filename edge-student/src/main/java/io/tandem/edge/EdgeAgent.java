@@ -15,6 +15,8 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
@@ -121,6 +123,10 @@ public final class EdgeAgent implements Runnable {
             + " the manifest's; 0 = unchecked (default: ${DEFAULT-VALUE})")
     double otaLatencyFactor = DeviceConfig.OtaSettings.DEFAULT.latencyFactor();
 
+    @Option(names = "--trusted-key", description = "A model-signing public key the device trusts (base64, or @FILE"
+            + " holding it; repeatable); with any, unsigned or otherwise signed deploy commands are refused")
+    List<String> trustedKey = new ArrayList<>();
+
     @Option(names = "--provider", description = "ONNX Runtime execution provider: cpu, xnnpack, dnnl, openvino, cuda,"
             + " tensorrt, rocm, acl, armnn, nnapi, coreml, qnn; falls back to cpu when the runtime lacks it"
             + " (default: ${DEFAULT-VALUE})")
@@ -194,6 +200,18 @@ public final class EdgeAgent implements Runnable {
         System.exit(cli.execute(args));
     }
 
+    private List<String> trustedKeys() {
+        List<String> keys = new ArrayList<>();
+        for (String k : trustedKey) {
+            try {
+                keys.add(k.startsWith("@") ? Files.readString(Path.of(k.substring(1))).trim() : k);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read trusted key " + k.substring(1), e);
+            }
+        }
+        return keys;
+    }
+
     /** The device configuration these options describe. */
     DeviceConfig config() {
         return new DeviceConfig(deviceId, fleet, group, mqttUrl, workDir, threads, framesPerVersion, fps,
@@ -201,7 +219,7 @@ public final class EdgeAgent implements Runnable {
                 new DeviceConfig.MqttTuning(mqttMaxInflight, mqttOfflineBuffer, mqttKeepAliveS),
                 new DeviceConfig.OtaSettings(Duration.ofMillis(otaConnectTimeoutMs), Duration.ofMillis(otaReadTimeoutMs),
                         Duration.ofMillis(otaDownloadTimeoutMs), otaMaxBytes, otaAttempts,
-                        Duration.ofMillis(otaRetryBackoffMs), otaProbationFrames, otaLatencyFactor),
+                        Duration.ofMillis(otaRetryBackoffMs), otaProbationFrames, otaLatencyFactor, trustedKeys()),
                 new DeviceConfig.GateSettings(mining, uploadFraction, auditFraction), provider,
                 new UploadQueue.Quotas(queueAcksBytes, queueResultsBytes, queueSamplesBytes, queueTelemetryBytes),
                 new TeacherClient.Settings(teacherUrl, teacherBudgetMs, teacherMaxRps, teacherBreakerFailures,

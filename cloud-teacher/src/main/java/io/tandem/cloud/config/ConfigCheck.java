@@ -31,6 +31,9 @@ public class ConfigCheck {
     /** Every out-of-range value, each as "key: reason". */
     static List<String> problems(TandemConfig c) {
         List<String> out = new ArrayList<>(jointProblems(c.joint()));
+        if (c.signing().validityHours() < 1 || c.signing().validityHours() > 8760) {
+            out.add("tandem.signing.validity-hours must be in 1..8760, got " + c.signing().validityHours());
+        }
         TandemConfig.Retrain r = c.retrain();
         if (r.threshold() < 1 || r.threshold() > 1_000_000) {
             out.add("tandem.retrain.threshold must be in 1..1000000, got " + r.threshold());

@@ -284,6 +284,16 @@ public interface TandemConfig {
         int maxWaitMs();
     }
 
+    /** Model signing. */
+    Signing signing();
+
+    /** Model signing settings. */
+    interface Signing {
+        /** How long a signed deploy statement may be applied, in hours, 1..8760. */
+        @WithDefault("168")
+        int validityHours();
+    }
+
     /** Rollout settings. */
     interface Rollout {
         /** Fleet that new students are rolled out to automatically. */

@@ -3,6 +3,7 @@ package io.tandem.cloud.rollout;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.tandem.cloud.config.TandemConfig;
+import io.tandem.cloud.signing.ModelSigner;
 import io.tandem.cloud.retrain.StudentPromoted;
 import io.tandem.cloud.registry.ModelRegistry;
 import io.tandem.proto.Codecs;
@@ -35,6 +36,9 @@ public class RolloutController {
 
     @Inject
     TandemConfig config;
+
+    @Inject
+    ModelSigner signer;
 
     @Inject
     ModelRegistry registry;
@@ -98,13 +102,13 @@ public class RolloutController {
         if (!STUDENT_ROLE.equals(m.getRole())) {
             throw new IllegalArgumentException(modelId + " " + version + " is a " + m.getRole() + ", only students go to devices");
         }
-        return DeployCommand.newBuilder().setSchemaVersion(Codecs.SCHEMA_VERSION).setFleet(fleet)
+        return signer.sign(DeployCommand.newBuilder().setSchemaVersion(Codecs.SCHEMA_VERSION).setFleet(fleet)
                 .setRolloutId("r-" + UUID.randomUUID().toString().substring(0, 8)).setModelId(modelId)
                 .setModelVersion(version)
                 .setArtifactUrl(config.publicUrl() + "/api/models/" + modelId + "/" + version + "/artifact")
                 .setSha256(m.getSha256()).setSizeBytes(m.getSizeBytes())
                 .setConfidenceThreshold(config.rollout().confidenceThreshold())
-                .setIssuedAtMs(System.currentTimeMillis()).setManifest(m).build();
+                .setIssuedAtMs(System.currentTimeMillis()).setManifest(m).build(), m);
     }
 
     private void publish(String topic, DeployCommand command) {

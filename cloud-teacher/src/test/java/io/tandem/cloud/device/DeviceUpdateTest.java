@@ -88,6 +88,11 @@ class DeviceUpdateTest {
     private ModelManifest fixture;
 
     private ModelManifest register(String version, Path onnx, ModelManifest base) {
+        return register(registry, version, onnx, base);
+    }
+
+    /** Registers {@code onnx} as student {@code version} with {@code base}'s input and classes. */
+    static ModelManifest register(ModelRegistry registry, String version, Path onnx, ModelManifest base) {
         ModelManifest m = base.toBuilder().setModelId(ModelRegistry.STUDENT_ID).setVersion(version).setRole("student")
                 .setSha256(ArtifactDigest.sha256(onnx)).setSizeBytes(onnx.toFile().length())
                 .setCreatedAtMs(System.currentTimeMillis()).build();
@@ -95,12 +100,18 @@ class DeviceUpdateTest {
     }
 
     private void rollOut(String version) {
+        rollOut(fleet, version);
+    }
+
+    /** Rolls student {@code version} out to {@code fleet} through the REST API. */
+    static void rollOut(String fleet, String version) {
         given().contentType("application/json")
                 .body("{\"modelId\":\"student\",\"version\":\"" + version + "\",\"fleet\":\"" + fleet + "\"}")
                 .post("/api/rollouts").then().statusCode(200);
     }
 
-    private static DeployAck awaitAck(BlockingQueue<DeployAck> acks, String version) throws InterruptedException {
+    /** The next acknowledgement for {@code version} that is not STALE, waiting up to a minute. */
+    static DeployAck awaitAck(BlockingQueue<DeployAck> acks, String version) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (System.nanoTime() < deadline) {
             DeployAck a = acks.poll(1, TimeUnit.SECONDS);

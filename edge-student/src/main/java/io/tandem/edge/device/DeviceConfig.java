@@ -73,13 +73,17 @@ public record DeviceConfig(String deviceId, String fleet, String group, String m
      *     (default 200, 0 = no probation)
      * @param latencyFactor on probation, the median latency may be at most this multiple of the manifest's
      *     {@code latency_ms_p50} (default 25, 0 = not checked: the device may be slower than the cloud)
+     * @param trustedKeys the cloud's model-signing public keys the device pins (base64 of X.509 Ed25519
+     *     keys); with any, every deploy command must be signed by one of them or a key they endorse; with none
+     *     (the default, for development) unsigned commands are accepted
      */
     public record OtaSettings(Duration connectTimeout, Duration readTimeout, Duration downloadTimeout,
-            long maxArtifactBytes, int attempts, Duration retryBackoff, int probationFrames, double latencyFactor) {
+            long maxArtifactBytes, int attempts, Duration retryBackoff, int probationFrames, double latencyFactor,
+            java.util.List<String> trustedKeys) {
 
         /** The defaults. */
         public static final OtaSettings DEFAULT = new OtaSettings(Duration.ofSeconds(10), Duration.ofSeconds(15),
-                Duration.ofSeconds(120), 256L << 20, 4, Duration.ofSeconds(1), 200, 25);
+                Duration.ofSeconds(120), 256L << 20, 4, Duration.ofSeconds(1), 200, 25, java.util.List.of());
 
         /** Checks the ranges. */
         public OtaSettings {
@@ -92,24 +96,38 @@ public record DeviceConfig(String deviceId, String fleet, String group, String m
             require(probationFrames >= 0, "OTA probation frames must be >= 0, got " + probationFrames);
             require(latencyFactor == 0 || latencyFactor >= 1, "OTA latency factor must be 0 (off) or >= 1, got "
                     + latencyFactor);
+            trustedKeys = java.util.List.copyOf(trustedKeys == null ? java.util.List.of() : trustedKeys);
+            for (String key : trustedKeys) {
+                try {
+                    io.tandem.proto.ModelSignatures.publicKey(key);
+                } catch (io.tandem.proto.ModelSignatures.Untrusted e) {
+                    throw new IllegalArgumentException("trusted key: " + e.getMessage());
+                }
+            }
+        }
+
+        /** These settings trusting {@code keys} (base64 X.509 Ed25519 public keys). */
+        public OtaSettings withTrustedKeys(java.util.List<String> keys) {
+            return new OtaSettings(connectTimeout, readTimeout, downloadTimeout, maxArtifactBytes, attempts,
+                    retryBackoff, probationFrames, latencyFactor, keys);
         }
 
         /** These settings with other timeouts. */
         public OtaSettings withTimeouts(Duration connect, Duration read, Duration download) {
             return new OtaSettings(connect, read, download, maxArtifactBytes, attempts, retryBackoff, probationFrames,
-                    latencyFactor);
+                    latencyFactor, trustedKeys);
         }
 
         /** These settings with other retries. */
         public OtaSettings withRetries(int attempts, Duration backoff) {
             return new OtaSettings(connectTimeout, readTimeout, downloadTimeout, maxArtifactBytes, attempts, backoff,
-                    probationFrames, latencyFactor);
+                    probationFrames, latencyFactor, trustedKeys);
         }
 
         /** These settings with another probation. */
         public OtaSettings withProbation(int frames, double latencyFactor) {
             return new OtaSettings(connectTimeout, readTimeout, downloadTimeout, maxArtifactBytes, attempts, retryBackoff,
-                    frames, latencyFactor);
+                    frames, latencyFactor, trustedKeys);
         }
 
         private static boolean positive(Duration d) {

@@ -5,6 +5,7 @@ import io.tandem.edge.inference.ModelLoadException;
 import io.tandem.edge.inference.StudentModel;
 import io.tandem.proto.ArtifactDigest;
 import io.tandem.proto.Codecs;
+import io.tandem.proto.ModelSignatures;
 import io.tandem.proto.PayloadException;
 import io.tandem.proto.v1.DeployAck;
 import io.tandem.proto.v1.DeployCommand;
@@ -58,6 +59,7 @@ public final class ModelUpdater implements AutoCloseable {
     /** Inference holds the read lock; a swap or rollback takes the write lock, so a model is never closed mid-frame. */
     private final ReentrantReadWriteLock swap = new ReentrantReadWriteLock();
     private final Set<String> failed = new HashSet<>();
+    private final TrustStore trust;
     private final AtomicLong rollbacks = new AtomicLong();
 
     /**
@@ -90,6 +92,7 @@ public final class ModelUpdater implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create " + modelsDir, e);
         }
+        this.trust = new TrustStore(settings.trustedKeys(), modelsDir.resolve("trusted-keys"));
     }
 
     /** An updater on the CPU that logs acknowledgements of rollbacks only. */
@@ -241,6 +244,23 @@ public final class ModelUpdater implements AutoCloseable {
                     + ", before the command in force (" + current.model().version() + ", issued at "
                     + current.command().getIssuedAtMs() + ")"));
         }
+        ModelManifest manifest = command.getManifest();
+        long signedAt = 0;
+        if (trust.required()) {
+            ModelSignatures.Verified verified;
+            try {
+                verified = trust.verify(command);
+            } catch (ModelSignatures.Untrusted e) {
+                return Optional.of(fail(command, ack, DeployAck.Status.FAILED_VERIFICATION, e.getMessage()));
+            }
+            signedAt = verified.statement().getSignedAtMs();
+            if (current != null && signedAt < signedAt(current.command())) {
+                return Optional.of(fail(command, ack, DeployAck.Status.FAILED_VERIFICATION, "signed at " + signedAt
+                        + ", before the running model's statement (" + signedAt(current.command())
+                        + "): refused as a replay of an older version"));
+            }
+            manifest = verified.manifest();
+        }
         Path target = artifact(command);
         int attempts;
         try {
@@ -254,7 +274,7 @@ public final class ModelUpdater implements AutoCloseable {
         }
         StudentModel model;
         try {
-            model = StudentModel.load(target, command.getManifest(), threads, provider);
+            model = StudentModel.load(target, manifest, threads, provider);
         } catch (ModelLoadException e) {
             return Optional.of(fail(command, ack, DeployAck.Status.FAILED_LOAD, e.getMessage()));
         }
@@ -265,11 +285,34 @@ public final class ModelUpdater implements AutoCloseable {
             model.close();
             return Optional.of(fail(command, ack, DeployAck.Status.FAILED_SMOKE, e.getMessage()));
         }
+        if (trust.required()) {
+            // Again just before the swap: the statement may have expired during a long download.
+            try {
+                trust.verify(command);
+            } catch (ModelSignatures.Untrusted e) {
+                model.close();
+                return Optional.of(fail(command, ack, DeployAck.Status.FAILED_VERIFICATION, e.getMessage()));
+            }
+            trust.learn(command);
+        }
         swapIn(model, command, deviceSpecific);
         return Optional.of(ack.setStatus(DeployAck.Status.ACTIVE).setDetail("sha256 " + command.getSha256() + ", "
                 + (attempts == 0 ? "already on disk" : attempts + " download attempt(s)") + ", " + checked
-                + ", on " + model.provider() + (settings.probationFrames() > 0 ? ", on probation for "
+                + ", on " + model.provider() + (trust.required() ? ", signature verified (signed at " + signedAt + ")"
+                : ", unsigned (no trusted key pinned)") + (settings.probationFrames() > 0 ? ", on probation for "
                 + settings.probationFrames() + " frames" : "")));
+    }
+
+    /** When the command's signed statement was signed; 0 for an unsigned command. */
+    private static long signedAt(DeployCommand c) {
+        if (c.getStatement().isEmpty()) {
+            return 0;
+        }
+        try {
+            return io.tandem.proto.v1.ModelStatement.parseFrom(c.getStatement()).getSignedAtMs();
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+            return 0;
+        }
     }
 
     private DeployAck.Builder fail(DeployCommand command, DeployAck.Builder ack, DeployAck.Status status, String why) {

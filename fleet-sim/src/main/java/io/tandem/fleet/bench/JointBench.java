@@ -175,7 +175,9 @@ public final class JointBench implements Runnable {
         DeviceConfig config = DeviceConfig.defaults(id, work.resolve("edges").resolve(id))
                 .withFleet("joint-bench", local.mqttUrl()).withPace(frames, fps, Duration.ofMillis(500))
                 .withGate(new DeviceConfig.GateSettings(mining, budget, 0))
-                .withJoint(new TeacherClient.Settings(endpoint, deadlineMs, 100_000, 5, Duration.ofSeconds(2)));
+                .withJoint(new TeacherClient.Settings(endpoint, deadlineMs, 100_000, 5, Duration.ofSeconds(2)))
+                .withOta(DeviceConfig.OtaSettings.DEFAULT.withTrustedKeys(List.of(new CloudApi(
+                        endpoint.replace("/api/teacher/infer", "")).signingKey())));
         try (EdgeDevice device = new EdgeDevice(config, new LoopingIdxSource(data.resolve("t10k-images-idx3-ubyte.gz"),
                 data.resolve("t10k-labels-idx1-ubyte.gz"), 0))) {
             device.start();

@@ -38,6 +38,12 @@ public final class CloudApi {
         return get("/api/models/" + modelId + "/" + version + "/manifest");
     }
 
+    /** The cloud's current model-signing public key (base64 X.509), as devices pin it. */
+    public String signingKey() {
+        JsonNode keys = get("/api/keys");
+        return keys.path("keys").path(keys.path("current").asText()).asText();
+    }
+
     /** Every device the cloud has heard from. */
     public JsonNode fleet() {
         return get("/api/fleet");

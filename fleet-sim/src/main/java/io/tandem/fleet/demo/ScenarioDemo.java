@@ -177,6 +177,7 @@ public final class ScenarioDemo implements Callable<Integer> {
         CloudApi api = new CloudApi(local.apiBase());
         processes.waitFor("student v1 in the registry", () -> api.versions("student").contains("v1"), cloud);
 
+        String signingKey = api.signingKey();
         ImageSet test = FashionMnist.test(data);
         FramePools pools = new FramePools(test, scenario.evalFramesPerGroup());
         GroundTruth truth = new GroundTruth();
@@ -187,6 +188,7 @@ public final class ScenarioDemo implements Callable<Integer> {
                 String id = g.name() + "-" + (i + 1);
                 configs.add(DeviceConfig.defaults(id, work.resolve("edges").resolve(id)).withFleet(scenario.name(), mqttUrl)
                         .withGroup(g.name()).withPace(0, 0, Duration.ofMillis(500))
+                        .withOta(DeviceConfig.OtaSettings.DEFAULT.withTrustedKeys(List.of(signingKey)))
                         .withGate(new DeviceConfig.GateSettings(mining, scenario.budgets().uploadFraction(),
                                 scenario.budgets().auditFraction())));
                 groupOf.add(g.name());
