@@ -77,16 +77,19 @@ public class LabelsResource {
             throw refuse("MALFORMED", new BadRequestException("body must name key and label"));
         }
         int hash = request.key().lastIndexOf('#');
+        int at = request.key().indexOf('@', Math.max(hash, 0));
         long sequence;
         try {
-            sequence = Long.parseLong(request.key().substring(hash + 1));
+            sequence = Long.parseLong(request.key().substring(hash + 1, at < 0 ? request.key().length() : at));
         } catch (NumberFormatException | IndexOutOfBoundsException e) {
-            throw refuse("MALFORMED", new BadRequestException("key must be DEVICE#SEQUENCE, got " + request.key()));
+            throw refuse("MALFORMED", new BadRequestException("key must be DEVICE#SEQUENCE[@INCARNATION], got "
+                    + request.key()));
         }
         HumanLabel label;
         try {
             label = HumanLabel.newBuilder().setSchemaVersion(Codecs.SCHEMA_VERSION)
                     .setDeviceId(hash < 0 ? "" : request.key().substring(0, hash)).setSequence(sequence)
+                    .setIncarnation(at < 0 ? "" : request.key().substring(at + 1))
                     .setLabel(request.label()).setAnnotator(request.annotator() == null ? "" : request.annotator())
                     .setLabelledAtMs(System.currentTimeMillis()).build();
             Codecs.HUMAN_LABEL.validate(label);

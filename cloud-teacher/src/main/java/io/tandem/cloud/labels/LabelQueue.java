@@ -46,7 +46,7 @@ public class LabelQueue {
         }
         List<Candidate> candidates = new ArrayList<>();
         for (LabelledSample s : store.readAll()) {
-            String key = SampleStore.key(s.getExample().getDeviceId(), s.getExample().getSequence());
+            String key = SampleStore.key(s);
             if ((!group.isEmpty() && !group.equals(s.getExample().getGroup())) || store.humanLabel(key).isPresent()
                     || leasedUntil.getOrDefault(key, 0L) > now) {
                 continue;

@@ -70,7 +70,7 @@ final class EdgeExamples {
             float[] logits = teacher.logits(raw);
             for (int i = 0; i < raw.length; i++) {
                 LabelledSample s = batch.get(i);
-                String key = SampleStore.key(s.getExample().getDeviceId(), s.getExample().getSequence());
+                String key = SampleStore.key(s);
                 float[] own = java.util.Arrays.copyOfRange(logits, i * classes, (i + 1) * classes);
                 int human = store.humanLabel(key).map(h -> h.getLabel()).orElse(-1);
                 out.add(new Example(key, s.getExample().getGroup(), raw[i], own, Metrics.argmax(own, 0, classes), human,

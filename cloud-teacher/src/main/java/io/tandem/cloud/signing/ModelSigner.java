@@ -1,6 +1,7 @@
 package io.tandem.cloud.signing;
 
 import io.tandem.cloud.config.TandemConfig;
+import io.tandem.proto.DurableFiles;
 import io.tandem.proto.ModelSignatures;
 import io.tandem.proto.v1.DeployCommand;
 import io.tandem.proto.v1.KeyEndorsement;
@@ -12,7 +13,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
@@ -92,9 +92,7 @@ public class ModelSigner {
     }
 
     private static void write(Path file, byte[] bytes) throws IOException {
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.write(tmp, bytes);
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        DurableFiles.replace(file, bytes);
     }
 
     /** Signs {@code command}'s manifest, valid for {@code tandem.signing.validity-hours}. */

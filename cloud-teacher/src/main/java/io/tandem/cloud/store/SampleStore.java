@@ -13,10 +13,10 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.io.BufferedOutputStream;
 import java.io.DataOutputStream;
-import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -26,8 +26,9 @@ import java.util.Optional;
 import org.jboss.logging.Logger;
 
 /**
- * The labelled-sample store: one append-only file of teacher-labelled samples ({@code labelled.rec}) and one
- * of human labels ({@code human-labels.rec}). Each sample is kept once per (device, sequence), so a
+ * The labelled-sample store: one append-only file of checksummed teacher-labelled samples
+ * ({@code labelled.rec}) and one of human labels ({@code human-labels.rec}), repaired at start after a crash
+ * ({@link RecordFiles#recover}). Each sample is kept once per (device, sequence), so a
  * redelivered Kafka record is not stored twice. {@link #sync()} makes everything appended so far durable;
  * the labeler commits Kafka offsets only after it. Samples are also held in memory, in arrival order.
  */
@@ -60,14 +61,13 @@ public class SampleStore {
     /** One append-only record file. */
     private static final class Appender {
         final Path file;
-        final FileOutputStream fileOut;
+        final FileChannel channel;
         final DataOutputStream out;
 
         Appender(Path file) throws IOException {
             this.file = file;
-            Files.createDirectories(file.getParent());
-            this.fileOut = new FileOutputStream(file.toFile(), true);
-            this.out = new DataOutputStream(new BufferedOutputStream(fileOut, 1 << 16));
+            this.channel = RecordFiles.openForAppend(file);
+            this.out = new DataOutputStream(new BufferedOutputStream(Channels.newOutputStream(channel), 1 << 16));
         }
     }
 
@@ -77,7 +77,8 @@ public class SampleStore {
         Path sampleFilePath = dir.resolve("labelled.rec");
         Path labelFilePath = dir.resolve("human-labels.rec");
         load(sampleFilePath, Codecs.LABELLED_SAMPLE, s -> samples.put(key(s), s));
-        load(labelFilePath, Codecs.HUMAN_LABEL, l -> humanLabels.put(key(l.getDeviceId(), l.getSequence()), l));
+        load(labelFilePath, Codecs.HUMAN_LABEL, l -> humanLabels.put(key(l.getDeviceId(), l.getSequence(),
+                l.getIncarnation()), l));
         try {
             sampleFile = new Appender(sampleFilePath);
             labelFile = new Appender(labelFilePath);
@@ -88,11 +89,23 @@ public class SampleStore {
                 humanLabels.size());
     }
 
+    /**
+     * Reads a store file and makes it safe to append to: a record torn by a crash at the end is cut off,
+     * content that cannot be framed is moved aside with the good records kept; both are counted.
+     */
     private <T extends com.google.protobuf.Message> void load(Path file, Codec<T> codec, java.util.function.Consumer<T> sink) {
-        RecordFiles.ReadSummary summary = RecordFiles.read(file, codec, sink,
+        RecordFiles.Recovery r = RecordFiles.recover(file, codec, sink,
                 e -> rejections.reject("sample-store", e.reason().name(), e.getMessage()));
-        if (summary.truncatedTail()) {
-            LOG.warnf("%s ends in a partly written record (a crash); it is ignored", file);
+        if (r.movedAside() != null) {
+            rejections.reject("sample-store", "UNFRAMED", file + ": content after byte " + r.read().goodLength()
+                    + " cannot be framed; moved to " + r.movedAside() + ", " + r.read().records() + " good records kept");
+            LOG.warnf("%s could not be framed after byte %d: moved to %s, %d good records kept", file,
+                    r.read().goodLength(), r.movedAside(), r.read().records());
+        } else if (r.bytesCut() > 0) {
+            rejections.reject("sample-store", "TORN_TAIL", file + ": " + r.bytesCut()
+                    + " bytes of a record torn by a crash cut off");
+            LOG.warnf("%s ended in a record torn by a crash: %d bytes cut off, %d records kept", file, r.bytesCut(),
+                    r.read().records());
         }
     }
 
@@ -101,15 +114,44 @@ public class SampleStore {
         return deviceId + "#" + sequence;
     }
 
-    private static String key(LabelledSample s) {
-        return key(s.getExample().getDeviceId(), s.getExample().getSequence());
+    /** The key a stored sample is held under: its device and sequence, or its store key after a conflict. */
+    public static String key(LabelledSample s) {
+        return s.getStoreKey().isEmpty() ? key(s.getExample().getDeviceId(), s.getExample().getSequence())
+                : s.getStoreKey();
     }
 
-    /** Appends a sample unless one with the same device and sequence is stored; true when appended. */
+    /** The key of a sample whose device reused a sequence number: the device's incarnation is added. */
+    public static String key(String deviceId, long sequence, String incarnation) {
+        return incarnation.isEmpty() ? key(deviceId, sequence) : key(deviceId, sequence) + "@" + incarnation;
+    }
+
+    /**
+     * Appends a sample unless it is one already stored (same device, sequence, incarnation and input: a
+     * redelivery); true when appended. The same device and sequence with other content (a device whose work
+     * folder was wiped or cloned) is no redelivery: it is stored under a key with its incarnation and
+     * counted as an alarm, never dropped.
+     */
     public synchronized boolean append(LabelledSample sample) {
         String key = key(sample);
-        if (samples.containsKey(key)) {
-            return false;
+        LabelledSample stored = samples.get(key);
+        if (stored != null) {
+            if (stored.getExample().getIncarnation().equals(sample.getExample().getIncarnation())
+                    && stored.getExample().getInput().equals(sample.getExample().getInput())) {
+                return false;
+            }
+            String other = key(sample.getExample().getDeviceId(), sample.getExample().getSequence(),
+                    sample.getExample().getIncarnation().isEmpty() ? "x" + sample.getKafkaOffset()
+                            : sample.getExample().getIncarnation());
+            if (samples.containsKey(other)) {
+                return false;
+            }
+            rejections.reject("sample-store", "SEQUENCE_REUSED", key + " arrived again with other content"
+                    + " (incarnation " + sample.getExample().getIncarnation() + ", stored "
+                    + stored.getExample().getIncarnation() + "): kept as " + other);
+            LOG.warnf("%s arrived again with other content: the device reused its sequence numbers; kept as %s",
+                    key, other);
+            sample = sample.toBuilder().setStoreKey(other).build();
+            key = other;
         }
         try {
             RecordFiles.append(sampleFile.out, Codecs.LABELLED_SAMPLE, sample);
@@ -122,7 +164,7 @@ public class SampleStore {
 
     /** Stores a person's label for a stored sample, checked against the sample's classes. */
     public synchronized LabelOutcome addHumanLabel(HumanLabel label) {
-        String key = key(label.getDeviceId(), label.getSequence());
+        String key = key(label.getDeviceId(), label.getSequence(), label.getIncarnation());
         LabelledSample s = samples.get(key);
         if (s == null) {
             return LabelOutcome.UNKNOWN_SAMPLE;
@@ -145,7 +187,7 @@ public class SampleStore {
         for (Appender a : List.of(sampleFile, labelFile)) {
             try {
                 a.out.flush();
-                a.fileOut.getFD().sync();
+                a.channel.force(false);
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot sync " + a.file, e);
             }
@@ -182,7 +224,7 @@ public class SampleStore {
         for (Appender a : List.of(sampleFile, labelFile)) {
             try {
                 a.out.flush();
-                a.fileOut.getFD().sync();
+                a.channel.force(false);
                 a.out.close();
             } catch (IOException | UncheckedIOException e) {
                 LOG.warnf("closing %s: %s", a.file, e.getMessage());

@@ -27,6 +27,8 @@ final class HardExampleUploader {
     private final String fleet;
     private final String group;
     private final String topic;
+    /** A random id drawn at each start: with the sequence it tells a wiped device from a redelivery. */
+    private final String incarnation = java.util.UUID.randomUUID().toString().substring(0, 13);
 
     HardExampleUploader(UploadQueue queue, DeviceStats stats, String deviceId, String fleet, String group) {
         this.group = group;
@@ -54,6 +56,7 @@ final class HardExampleUploader {
             long sequence, long captureTimeMs) {
         HardExample.Builder example = HardExample.newBuilder().setSchemaVersion(Codecs.SCHEMA_VERSION)
                 .setDeviceId(deviceId).setFleet(fleet).setGroup(group).setModelVersion(model.version()).setSequence(sequence)
+                .setIncarnation(incarnation)
                 .setSourceFrame(frame.index())
                 .setCaptureTimeMs(captureTimeMs).setGateReason(reason).setThreshold(threshold)
                 .setInput(Tensor.newBuilder().addAllShape(model.manifest().getInput().getShapeList())

@@ -1,10 +1,10 @@
 package io.tandem.edge.link;
 
+import io.tandem.proto.DurableFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 
 /**
  * Per-device sequence numbers that stay strictly increasing across restarts. Numbers are reserved on
@@ -35,9 +35,7 @@ public final class SequenceCounter {
         if (next >= reserved) {
             reserved = next + BLOCK;
             try {
-                Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-                Files.writeString(tmp, Long.toString(reserved));
-                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                DurableFiles.replace(file, Long.toString(reserved).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot reserve sequence numbers in " + file, e);
             }

@@ -5,6 +5,7 @@ import io.tandem.edge.inference.ModelLoadException;
 import io.tandem.edge.inference.StudentModel;
 import io.tandem.proto.ArtifactDigest;
 import io.tandem.proto.Codecs;
+import io.tandem.proto.DurableFiles;
 import io.tandem.proto.ModelSignatures;
 import io.tandem.proto.PayloadException;
 import io.tandem.proto.v1.DeployAck;
@@ -434,9 +435,7 @@ public final class ModelUpdater implements AutoCloseable {
         byte[] bytes = new byte[command.length + 1];
         bytes[0] = (byte) (r.deviceSpecific() ? 1 : 0);
         System.arraycopy(command, 0, bytes, 1, command.length);
-        Path tmp = modelsDir.resolve(name + ".tmp");
-        Files.write(tmp, bytes);
-        Files.move(tmp, modelsDir.resolve(name), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        DurableFiles.replace(modelsDir.resolve(name), bytes);
     }
 
     private Optional<Recorded> read(String name) {

@@ -1,11 +1,11 @@
 package io.tandem.edge.ota;
 
+import io.tandem.proto.DurableFiles;
 import io.tandem.proto.ModelSignatures;
 import io.tandem.proto.v1.DeployCommand;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.PublicKey;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -81,9 +81,7 @@ final class TrustStore {
             lines.add(e.getKey() + " " + Base64.getEncoder().encodeToString(e.getValue().getEncoded()));
         }
         try {
-            Path tmp = learnt.resolveSibling(learnt.getFileName() + ".tmp");
-            Files.write(tmp, lines);
-            Files.move(tmp, learnt, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            DurableFiles.replace(learnt, (String.join("\n", lines) + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
         } catch (IOException e) {
             System.out.println("cannot record learnt keys in " + learnt + ": " + e.getMessage());
         }
