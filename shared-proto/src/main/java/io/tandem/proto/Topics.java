@@ -25,8 +25,11 @@ public final class Topics {
     /** Kafka topic of deploy acknowledgements. */
     public static final String KAFKA_ACKS = "tandem.acks";
 
-    /** Every Kafka topic Tandem uses, one per device stream. */
-    public static final List<String> KAFKA_TOPICS = List.of(KAFKA_SAMPLES, KAFKA_RESULTS, KAFKA_TELEMETRY, KAFKA_ACKS);
+    /** Records a cloud worker could not handle after its retries, with the error, kept for a person. */
+    public static final String KAFKA_DEAD_LETTERS = "tandem.dead-letters";
+    /** Every Kafka topic Tandem uses: one per device stream, and the dead letters. */
+    public static final List<String> KAFKA_TOPICS = List.of(KAFKA_SAMPLES, KAFKA_RESULTS, KAFKA_TELEMETRY, KAFKA_ACKS,
+            KAFKA_DEAD_LETTERS);
 
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
 

@@ -78,6 +78,24 @@ public class OperationsResource {
     }
 
     /** Every device the cloud has heard from. */
+    /**
+     * Liveness of the cloud's workers (the consumer loops): 200 when each has polled within a minute, 503
+     * naming the ones that have not.
+     */
+    @GET
+    @Path("/health")
+    public jakarta.ws.rs.core.Response health() {
+        Map<String, Object> workers = new java.util.TreeMap<>();
+        boolean up = true;
+        for (var e : io.tandem.cloud.kafka.ConsumerLoop.all().entrySet()) {
+            Map<String, Object> h = e.getValue().health();
+            workers.put(e.getKey(), h);
+            up &= Boolean.TRUE.equals(h.get("up"));
+        }
+        return jakarta.ws.rs.core.Response.status(up ? 200 : 503).type(jakarta.ws.rs.core.MediaType.APPLICATION_JSON)
+                .entity(Map.of("status", up ? "UP" : "DOWN", "workers", workers)).build();
+    }
+
     @GET
     @Path("/fleet")
     public List<Map<String, Object>> fleet() {

@@ -50,6 +50,9 @@ public class MqttKafkaBridge {
 
 
     private MqttClient client;
+    private final java.util.concurrent.atomic.AtomicBoolean reconnecting = new java.util.concurrent.atomic.AtomicBoolean();
+    private final java.util.concurrent.atomic.AtomicLong kafkaRefusals = new java.util.concurrent.atomic.AtomicLong();
+    private volatile boolean stopping;
     private final Map<DeviceStream, AtomicLong> forwarded = new EnumMap<>(DeviceStream.class);
 
     void start(@Observes StartupEvent event) {
@@ -132,22 +135,52 @@ public class MqttKafkaBridge {
         }
     }
 
-    private synchronized void reconnect() {
-        new Thread(() -> {
+    /**
+     * One reconnect at a time, however many Kafka callbacks fail: the first failure drops the MQTT
+     * connection (so the broker keeps every unacknowledged message for redelivery) and starts the single
+     * reconnect thread, which retries with a doubling backoff (1 s to 30 s) until connected or stopped; the
+     * failures that arrive meanwhile are only counted.
+     */
+    private void reconnect() {
+        kafkaRefusals.incrementAndGet();
+        if (!reconnecting.compareAndSet(false, true)) {
+            return;
+        }
+        Thread t = new Thread(() -> {
             try {
-                client.disconnectForcibly(1000, 1000);
-            } catch (MqttException e) {
-                LOG.warnf("forced disconnect: %s", e.getMessage());
+                try {
+                    client.disconnectForcibly(1000, 1000);
+                } catch (MqttException e) {
+                    LOG.warnf("forced disconnect: %s", e.getMessage());
+                }
+                long backoff = 1000;
+                while (!stopping && !client.isConnected()) {
+                    try {
+                        Thread.sleep(backoff);
+                        client.reconnect();
+                        Thread.sleep(500);
+                    } catch (MqttException e) {
+                        LOG.warnf("bridge reconnect failed (%s), next try in %d ms", e.getMessage(), backoff);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                    backoff = Math.min(30_000, backoff * 2);
+                }
+            } finally {
+                reconnecting.set(false);
             }
-            try {
-                client.reconnect();
-            } catch (MqttException e) {
-                LOG.warnf("reconnect: %s", e.getMessage());
-            }
-        }, "bridge-reconnect").start();
+        }, "bridge-reconnect");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    /** Kafka refusals that made the bridge drop and renew its MQTT connection. */
+    public long kafkaRefusals() {
+        return kafkaRefusals.get();
     }
 
     void stop(@Observes ShutdownEvent event) {
+        stopping = true;
         if (client != null) {
             try {
                 client.disconnect(5000);

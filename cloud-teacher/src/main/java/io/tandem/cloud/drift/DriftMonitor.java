@@ -50,7 +50,7 @@ public class DriftMonitor {
     void start(@Observes StartupEvent event) {
         if (config.fleet().enabled()) {
             loop = new ConsumerLoop("drift-monitor", kafka.consumer("tandem-drift"), List.of(Topics.KAFKA_TELEMETRY),
-                    this::apply);
+                    this::apply, kafka.producer());
         }
     }
 

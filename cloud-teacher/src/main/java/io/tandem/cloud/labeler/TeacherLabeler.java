@@ -66,7 +66,8 @@ public class TeacherLabeler {
             return;
         }
         teacher.manifest();
-        loop = new ConsumerLoop("labeler", kafka.consumer("tandem-labeler"), List.of(Topics.KAFKA_SAMPLES), this::label);
+        loop = new ConsumerLoop("labeler", kafka.consumer("tandem-labeler"), List.of(Topics.KAFKA_SAMPLES), this::label,
+                kafka.producer());
     }
 
     /** Samples labelled by this process. */

@@ -80,7 +80,8 @@ public class FleetState {
     void start(@Observes StartupEvent event) {
         if (config.fleet().enabled()) {
             loop = new ConsumerLoop("fleet-state", kafka.consumer("tandem-fleet-state"),
-                    List.of(Topics.KAFKA_ACKS, Topics.KAFKA_TELEMETRY, Topics.KAFKA_RESULTS), this::apply);
+                    List.of(Topics.KAFKA_ACKS, Topics.KAFKA_TELEMETRY, Topics.KAFKA_RESULTS), this::apply,
+                    kafka.producer());
         }
     }
 
