@@ -34,8 +34,10 @@ class TopicsTest {
     }
 
     @Test
-    void everyDeviceStreamHasItsKafkaTopicListed() {
-        assertEquals(java.util.Arrays.stream(Topics.DeviceStream.values()).map(Topics.DeviceStream::kafkaTopic).toList(),
-                Topics.KAFKA_TOPICS);
+    void everyDeviceStreamHasItsKafkaTopicListedAndTheDeadLettersToo() {
+        java.util.List<String> expected = new java.util.ArrayList<>(java.util.Arrays.stream(Topics.DeviceStream.values())
+                .map(Topics.DeviceStream::kafkaTopic).toList());
+        expected.add(Topics.KAFKA_DEAD_LETTERS);
+        assertEquals(expected, Topics.KAFKA_TOPICS);
     }
 }

@@ -48,8 +48,9 @@ public final class BadInputInjector {
         try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, ProducerConfig.ACKS_CONFIG, "all"),
                 new StringSerializer(), new ByteArraySerializer())) {
-            for (String topic : Topics.KAFKA_TOPICS) {
-                producer.send(new ProducerRecord<>(topic, deviceId, GARBAGE));
+            // Every topic a cloud worker reads (the dead letters are read by people, not by workers).
+            for (Topics.DeviceStream stream : Topics.DeviceStream.values()) {
+                producer.send(new ProducerRecord<>(stream.kafkaTopic(), deviceId, GARBAGE));
             }
             producer.flush();
         }
