@@ -127,6 +127,10 @@ public final class EdgeAgent implements Runnable {
             + " holding it; repeatable); with any, unsigned or otherwise signed deploy commands are refused")
     List<String> trustedKey = new ArrayList<>();
 
+    @Option(names = "--api-token", description = "Bearer token the device shows the cloud's API (artifact downloads,"
+            + " joint inference), or @FILE holding it (default: none)")
+    String apiToken = "";
+
     @Option(names = "--provider", description = "ONNX Runtime execution provider: cpu, xnnpack, dnnl, openvino, cuda,"
             + " tensorrt, rocm, acl, armnn, nnapi, coreml, qnn; falls back to cpu when the runtime lacks it"
             + " (default: ${DEFAULT-VALUE})")
@@ -200,6 +204,14 @@ public final class EdgeAgent implements Runnable {
         System.exit(cli.execute(args));
     }
 
+    private String token() {
+        try {
+            return apiToken.startsWith("@") ? Files.readString(Path.of(apiToken.substring(1))).trim() : apiToken;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read API token " + apiToken.substring(1), e);
+        }
+    }
+
     private List<String> trustedKeys() {
         List<String> keys = new ArrayList<>();
         for (String k : trustedKey) {
@@ -219,11 +231,12 @@ public final class EdgeAgent implements Runnable {
                 new DeviceConfig.MqttTuning(mqttMaxInflight, mqttOfflineBuffer, mqttKeepAliveS),
                 new DeviceConfig.OtaSettings(Duration.ofMillis(otaConnectTimeoutMs), Duration.ofMillis(otaReadTimeoutMs),
                         Duration.ofMillis(otaDownloadTimeoutMs), otaMaxBytes, otaAttempts,
-                        Duration.ofMillis(otaRetryBackoffMs), otaProbationFrames, otaLatencyFactor, trustedKeys()),
+                        Duration.ofMillis(otaRetryBackoffMs), otaProbationFrames, otaLatencyFactor, trustedKeys(),
+                        token()),
                 new DeviceConfig.GateSettings(mining, uploadFraction, auditFraction), provider,
                 new UploadQueue.Quotas(queueAcksBytes, queueResultsBytes, queueSamplesBytes, queueTelemetryBytes),
                 new TeacherClient.Settings(teacherUrl, teacherBudgetMs, teacherMaxRps, teacherBreakerFailures,
-                        Duration.ofMillis(teacherBreakerOpenMs)));
+                        Duration.ofMillis(teacherBreakerOpenMs), token()));
     }
 
     @Override

@@ -31,6 +31,11 @@ public class ConfigCheck {
     /** Every out-of-range value, each as "key: reason". */
     static List<String> problems(TandemConfig c) {
         List<String> out = new ArrayList<>(jointProblems(c.joint()));
+        try {
+            io.tandem.cloud.auth.ApiAuth.parse(c.auth().tokens().orElse(List.of()));
+        } catch (IllegalArgumentException e) {
+            out.add(e.getMessage());
+        }
         if (c.signing().validityHours() < 1 || c.signing().validityHours() > 8760) {
             out.add("tandem.signing.validity-hours must be in 1..8760, got " + c.signing().validityHours());
         }

@@ -284,6 +284,18 @@ public interface TandemConfig {
         int maxWaitMs();
     }
 
+    /** REST authentication. */
+    Auth auth();
+
+    /** REST authentication settings. */
+    interface Auth {
+        /**
+         * Bearer tokens as {@code ROLE:SHA256-OF-TOKEN} (roles operator, device, reader); none = an open API,
+         * which the service warns about at start.
+         */
+        Optional<java.util.List<String>> tokens();
+    }
+
     /** Model signing. */
     Signing signing();
 

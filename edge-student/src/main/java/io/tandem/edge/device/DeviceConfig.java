@@ -76,10 +76,25 @@ public record DeviceConfig(String deviceId, String fleet, String group, String m
      * @param trustedKeys the cloud's model-signing public keys the device pins (base64 of X.509 Ed25519
      *     keys); with any, every deploy command must be signed by one of them or a key they endorse; with none
      *     (the default, for development) unsigned commands are accepted
+     * @param apiToken the bearer token the device shows the cloud's API (artifact downloads); empty = none
      */
     public record OtaSettings(Duration connectTimeout, Duration readTimeout, Duration downloadTimeout,
             long maxArtifactBytes, int attempts, Duration retryBackoff, int probationFrames, double latencyFactor,
-            java.util.List<String> trustedKeys) {
+            java.util.List<String> trustedKeys, String apiToken) {
+
+        /** Settings without an API token. */
+        public OtaSettings(Duration connectTimeout, Duration readTimeout, Duration downloadTimeout,
+                long maxArtifactBytes, int attempts, Duration retryBackoff, int probationFrames, double latencyFactor,
+                java.util.List<String> trustedKeys) {
+            this(connectTimeout, readTimeout, downloadTimeout, maxArtifactBytes, attempts, retryBackoff,
+                    probationFrames, latencyFactor, trustedKeys, "");
+        }
+
+        /** These settings showing {@code token} to the cloud's API. */
+        public OtaSettings withApiToken(String token) {
+            return new OtaSettings(connectTimeout, readTimeout, downloadTimeout, maxArtifactBytes, attempts,
+                    retryBackoff, probationFrames, latencyFactor, trustedKeys, token);
+        }
 
         /** The defaults. */
         public static final OtaSettings DEFAULT = new OtaSettings(Duration.ofSeconds(10), Duration.ofSeconds(15),
@@ -97,6 +112,7 @@ public record DeviceConfig(String deviceId, String fleet, String group, String m
             require(latencyFactor == 0 || latencyFactor >= 1, "OTA latency factor must be 0 (off) or >= 1, got "
                     + latencyFactor);
             trustedKeys = java.util.List.copyOf(trustedKeys == null ? java.util.List.of() : trustedKeys);
+            apiToken = apiToken == null ? "" : apiToken.trim();
             for (String key : trustedKeys) {
                 try {
                     io.tandem.proto.ModelSignatures.publicKey(key);
@@ -109,25 +125,25 @@ public record DeviceConfig(String deviceId, String fleet, String group, String m
         /** These settings trusting {@code keys} (base64 X.509 Ed25519 public keys). */
         public OtaSettings withTrustedKeys(java.util.List<String> keys) {
             return new OtaSettings(connectTimeout, readTimeout, downloadTimeout, maxArtifactBytes, attempts,
-                    retryBackoff, probationFrames, latencyFactor, keys);
+                    retryBackoff, probationFrames, latencyFactor, keys, apiToken);
         }
 
         /** These settings with other timeouts. */
         public OtaSettings withTimeouts(Duration connect, Duration read, Duration download) {
             return new OtaSettings(connect, read, download, maxArtifactBytes, attempts, retryBackoff, probationFrames,
-                    latencyFactor, trustedKeys);
+                    latencyFactor, trustedKeys, apiToken);
         }
 
         /** These settings with other retries. */
         public OtaSettings withRetries(int attempts, Duration backoff) {
             return new OtaSettings(connectTimeout, readTimeout, downloadTimeout, maxArtifactBytes, attempts, backoff,
-                    probationFrames, latencyFactor, trustedKeys);
+                    probationFrames, latencyFactor, trustedKeys, apiToken);
         }
 
         /** These settings with another probation. */
         public OtaSettings withProbation(int frames, double latencyFactor) {
             return new OtaSettings(connectTimeout, readTimeout, downloadTimeout, maxArtifactBytes, attempts, retryBackoff,
-                    frames, latencyFactor, trustedKeys);
+                    frames, latencyFactor, trustedKeys, apiToken);
         }
 
         private static boolean positive(Duration d) {

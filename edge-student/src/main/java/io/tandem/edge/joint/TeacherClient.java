@@ -34,11 +34,23 @@ public final class TeacherClient {
      * @param maxPerSecond most requests a second (default 500)
      * @param failureThreshold failures in a row that open the circuit breaker (default 5)
      * @param openFor how long the breaker stays open before a trial request (default 2 s)
+     * @param apiToken the bearer token shown to the endpoint; empty = none
      */
-    public record Settings(String endpoint, int budgetMs, double maxPerSecond, int failureThreshold, Duration openFor) {
+    public record Settings(String endpoint, int budgetMs, double maxPerSecond, int failureThreshold, Duration openFor,
+            String apiToken) {
 
         /** Joint inference off. */
         public static final Settings OFF = new Settings("", 50, 500, 5, Duration.ofSeconds(2));
+
+        /** Settings without an API token. */
+        public Settings(String endpoint, int budgetMs, double maxPerSecond, int failureThreshold, Duration openFor) {
+            this(endpoint, budgetMs, maxPerSecond, failureThreshold, openFor, "");
+        }
+
+        /** These settings showing {@code token} to the endpoint. */
+        public Settings withApiToken(String token) {
+            return new Settings(endpoint, budgetMs, maxPerSecond, failureThreshold, openFor, token);
+        }
 
         /** Checks the ranges. */
         public Settings {
@@ -58,6 +70,7 @@ public final class TeacherClient {
             if (openFor == null || openFor.isNegative() || openFor.isZero()) {
                 throw new IllegalArgumentException("breaker open time must be positive");
             }
+            apiToken = apiToken == null ? "" : apiToken.trim();
         }
 
         /** Whether joint inference is on. */
@@ -67,7 +80,7 @@ public final class TeacherClient {
 
         /** Joint inference against {@code endpoint} with these limits. */
         public Settings withEndpoint(String endpoint, int budgetMs) {
-            return new Settings(endpoint, budgetMs, maxPerSecond, failureThreshold, openFor);
+            return new Settings(endpoint, budgetMs, maxPerSecond, failureThreshold, openFor, apiToken);
         }
     }
 
@@ -122,10 +135,12 @@ public final class TeacherClient {
                 .setDeviceId(deviceId).setFleet(fleet).setSequence(sequence).setBudgetMs(settings.budgetMs())
                 .setInput(Tensor.newBuilder().addAllShape(shape).setDtype(DType.UINT8).setData(ByteString.copyFrom(pixels)))
                 .build());
-        HttpRequest request = HttpRequest.newBuilder(uri).timeout(Duration.ofMillis(settings.budgetMs()))
-                .header("Content-Type", "application/x-protobuf").POST(HttpRequest.BodyPublishers.ofByteArray(body))
-                .build();
-        CompletableFuture<Answer> answer = http.sendAsync(request, HttpResponse.BodyHandlers.ofByteArray())
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(Duration.ofMillis(settings.budgetMs()))
+                .header("Content-Type", "application/x-protobuf").POST(HttpRequest.BodyPublishers.ofByteArray(body));
+        if (!settings.apiToken().isEmpty()) {
+            request.header("Authorization", "Bearer " + settings.apiToken());
+        }
+        CompletableFuture<Answer> answer = http.sendAsync(request.build(), HttpResponse.BodyHandlers.ofByteArray())
                 .thenApply(this::read)
                 .completeOnTimeout(new Answer(Outcome.TIMEOUT, null, "no answer within " + settings.budgetMs() + " ms"),
                         settings.budgetMs(), TimeUnit.MILLISECONDS)

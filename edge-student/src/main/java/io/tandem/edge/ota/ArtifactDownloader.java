@@ -89,6 +89,9 @@ final class ArtifactDownloader {
         http.setConnectTimeout((int) settings.connectTimeout().toMillis());
         http.setReadTimeout((int) settings.readTimeout().toMillis());
         http.setInstanceFollowRedirects(false);
+        if (!settings.apiToken().isEmpty()) {
+            http.setRequestProperty("Authorization", "Bearer " + settings.apiToken());
+        }
         long deadline = System.nanoTime() + settings.downloadTimeout().toNanos();
         try {
             int status = http.getResponseCode();
