@@ -35,7 +35,11 @@ public final class EmbeddedMqtt implements AutoCloseable {
         p.setProperty("port", Integer.toString(config.mqttPort()));
         p.setProperty("websocket_port", "disabled");
         p.setProperty("allow_anonymous", "true");
-        p.setProperty("persistence_enabled", "false");
+        // Sessions, queued QoS 1 messages and retained deploy commands survive a restart: persisted under the
+        // data folder, saved every second (Moquette's shortest interval).
+        p.setProperty("persistence_enabled", "true");
+        p.setProperty("data_path", config.dataDir().resolve("mqtt").toAbsolutePath().toString());
+        p.setProperty("autosave_interval", "1");
         p.setProperty("telemetry_enabled", "false");
         p.setProperty("session_queue_size", Integer.toString(SESSION_QUEUE_SIZE));
         p.setProperty("netty.mqtt.message_size", Integer.toString(config.mqttMaxMessageBytes()));

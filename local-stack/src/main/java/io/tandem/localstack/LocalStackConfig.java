@@ -11,7 +11,7 @@ import java.nio.file.Path;
  * @param mqttPort MQTT port (default 1883)
  * @param partitions partitions of each topic created at start (default 4)
  * @param mqttMaxMessageBytes largest MQTT message the broker accepts (default 2 MiB)
- * @param dataDir folder for the Kafka log
+ * @param dataDir folder for the Kafka log and the MQTT broker's persisted sessions and retained messages
  */
 public record LocalStackConfig(String host, int kafkaPort, int kafkaControllerPort, int mqttPort, int partitions,
         int mqttMaxMessageBytes, Path dataDir) {

@@ -88,6 +88,57 @@ class LocalStackTest {
     }
 
     @Test
+    void retainedCommandsAndQueuedMessagesSurviveABrokerRestart() throws Exception {
+        int mqttPort = Ports.free();
+        LocalStackConfig config = new LocalStackConfig("127.0.0.1", Ports.free(), Ports.free(), mqttPort, 2,
+                2 << 20, dir);
+        String url = "tcp://127.0.0.1:" + mqttPort;
+        MqttConnectOptions persistent = new MqttConnectOptions();
+        persistent.setCleanSession(false);
+        MqttConnectOptions clean = new MqttConnectOptions();
+        clean.setCleanSession(true);
+        try (EmbeddedMqtt broker = new EmbeddedMqtt(config)) {
+            broker.start();
+            try (MqttClient device = new MqttClient(url, "dev-persist", new MemoryPersistence());
+                 MqttClient cloud = new MqttClient(url, "cloud", new MemoryPersistence())) {
+                device.connect(persistent);
+                device.subscribe("tandem/v1/f/dev-persist/deploy", 1);
+                device.disconnect();
+                cloud.connect(clean);
+                cloud.publish("tandem/v1/f/deploy", "retained".getBytes(StandardCharsets.UTF_8), 1, true);
+                cloud.publish("tandem/v1/f/dev-persist/deploy", "queued".getBytes(StandardCharsets.UTF_8), 1, false);
+                cloud.disconnect();
+            }
+            Thread.sleep(2_500);   // one autosave
+        }
+        try (EmbeddedMqtt broker = new EmbeddedMqtt(config)) {
+            broker.start();
+            BlockingQueue<String> got = new ArrayBlockingQueue<>(4);
+            try (MqttClient device = new MqttClient(url, "dev-persist", new MemoryPersistence())) {
+                device.setCallback(new org.eclipse.paho.client.mqttv3.MqttCallback() {
+                    @Override
+                    public void connectionLost(Throwable cause) {
+                    }
+
+                    @Override
+                    public void messageArrived(String topic, org.eclipse.paho.client.mqttv3.MqttMessage m) {
+                        got.add(new String(m.getPayload(), StandardCharsets.UTF_8));
+                    }
+
+                    @Override
+                    public void deliveryComplete(org.eclipse.paho.client.mqttv3.IMqttDeliveryToken token) {
+                    }
+                });
+                device.connect(persistent);
+                assertEquals("queued", got.poll(10, TimeUnit.SECONDS), "the session's queued message survived");
+                device.subscribe("tandem/v1/f/deploy", 1);
+                assertEquals("retained", got.poll(10, TimeUnit.SECONDS), "the retained command survived");
+                device.disconnect();
+            }
+        }
+    }
+
+    @Test
     void badArgumentsAreNamed() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> LocalStack.fromArgs(new String[] {"--mqtt-port", "eighteen"}));
