@@ -34,7 +34,7 @@ public final class EmbeddedMqtt implements AutoCloseable {
         p.setProperty("host", config.host());
         p.setProperty("port", Integer.toString(config.mqttPort()));
         p.setProperty("websocket_port", "disabled");
-        p.setProperty("allow_anonymous", "true");
+        p.setProperty("allow_anonymous", config.mqttAuthDir() == null ? "true" : "false");
         // Sessions, queued QoS 1 messages and retained deploy commands survive a restart: persisted under the
         // data folder, saved every second (Moquette's shortest interval).
         p.setProperty("persistence_enabled", "true");
@@ -46,7 +46,12 @@ public final class EmbeddedMqtt implements AutoCloseable {
         p.setProperty("immediate_buffer_flush", "true");
         server = new Server();
         try {
-            server.startServer(new MemoryConfig(p));
+            if (config.mqttAuthDir() == null) {
+                server.startServer(new MemoryConfig(p));
+            } else {
+                FileAuth auth = new FileAuth(config.mqttAuthDir());
+                server.startServer(new MemoryConfig(p), java.util.List.of(), null, auth, auth);
+            }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start MQTT broker on " + url(), e);
         }

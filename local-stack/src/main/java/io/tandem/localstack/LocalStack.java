@@ -21,7 +21,7 @@ public final class LocalStack implements AutoCloseable {
 
     private static final String USAGE = """
             usage: local-stack [--host H] [--kafka-port N] [--kafka-controller-port N] [--mqtt-port N]
-                               [--partitions N] [--topics a,b,...] [--data-dir DIR]
+                               [--partitions N] [--topics a,b,...] [--data-dir DIR] [--mqtt-auth-dir DIR]
             Runs an embedded Kafka broker (KRaft) and an embedded MQTT broker until SIGTERM.
               --host                   address to bind (default 127.0.0.1)
               --kafka-port             Kafka client port (default 9092)
@@ -29,7 +29,9 @@ public final class LocalStack implements AutoCloseable {
               --mqtt-port              MQTT port (default 1883)
               --partitions             partitions of each topic given with --topics (default 4)
               --topics                 Kafka topics to create at start (default: none)
-              --data-dir               folder for the Kafka log (default target/local-stack)""";
+              --data-dir               folder for the Kafka log and MQTT persistence (default target/local-stack)
+              --mqtt-auth-dir          folder of the MQTT broker's passwords and acl files (default: none,
+                                       anonymous clients may do anything)""";
 
     private final LocalStackConfig config;
     private final List<String> topics;
@@ -77,6 +79,7 @@ public final class LocalStack implements AutoCloseable {
         int partitions = 4;
         List<String> topics = new ArrayList<>();
         Path dataDir = Path.of("target/local-stack");
+        Path mqttAuthDir = null;
         for (int i = 0; i < args.length; i++) {
             String option = args[i];
             if (option.equals("--help") || option.equals("-h")) {
@@ -96,11 +99,12 @@ public final class LocalStack implements AutoCloseable {
                 case "--topics" -> Arrays.stream(value.split(",")).map(String::trim).filter(t -> !t.isEmpty())
                         .forEach(topics::add);
                 case "--data-dir" -> dataDir = Path.of(value);
+                case "--mqtt-auth-dir" -> mqttAuthDir = Path.of(value);
                 default -> throw new IllegalArgumentException("unknown option " + option);
             }
         }
         return new LocalStack(new LocalStackConfig(host, kafkaPort, controllerPort, mqttPort, partitions,
-                MQTT_MAX_MESSAGE_BYTES, dataDir), topics);
+                MQTT_MAX_MESSAGE_BYTES, dataDir, mqttAuthDir), topics);
     }
 
     private static int number(String option, String value) {

@@ -12,9 +12,17 @@ import java.nio.file.Path;
  * @param partitions partitions of each topic created at start (default 4)
  * @param mqttMaxMessageBytes largest MQTT message the broker accepts (default 2 MiB)
  * @param dataDir folder for the Kafka log and the MQTT broker's persisted sessions and retained messages
+ * @param mqttAuthDir folder of the MQTT broker's {@code passwords} and {@code acl} files ({@link FileAuth});
+ *     null = anonymous clients may do anything (a local demo only)
  */
 public record LocalStackConfig(String host, int kafkaPort, int kafkaControllerPort, int mqttPort, int partitions,
-        int mqttMaxMessageBytes, Path dataDir) {
+        int mqttMaxMessageBytes, Path dataDir, Path mqttAuthDir) {
+
+    /** A configuration with an anonymous MQTT broker. */
+    public LocalStackConfig(String host, int kafkaPort, int kafkaControllerPort, int mqttPort, int partitions,
+            int mqttMaxMessageBytes, Path dataDir) {
+        this(host, kafkaPort, kafkaControllerPort, mqttPort, partitions, mqttMaxMessageBytes, dataDir, null);
+    }
 
     /** Checks every value, naming the one out of range. */
     public LocalStackConfig {
