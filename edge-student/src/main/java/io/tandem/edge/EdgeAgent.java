@@ -90,6 +90,10 @@ public final class EdgeAgent implements Runnable {
             + " (default: ${DEFAULT-VALUE})")
     int mqttOfflineBuffer = DeviceConfig.MqttTuning.DEFAULT.offlineBuffer();
 
+    @Option(names = "--mqtt-password", description = "The device's MQTT password, issued by the cloud (POST"
+            + " /api/devices/ID/credentials; the user name is the device id), or @FILE holding it (default: none)")
+    String mqttPassword = "";
+
     @Option(names = "--mqtt-keep-alive-s", description = "MQTT keep-alive (default: ${DEFAULT-VALUE})")
     int mqttKeepAliveS = DeviceConfig.MqttTuning.DEFAULT.keepAliveSeconds();
 
@@ -205,10 +209,15 @@ public final class EdgeAgent implements Runnable {
     }
 
     private String token() {
+        return secret(apiToken);
+    }
+
+    /** A secret given on the command line, or read from the file after {@code @}. */
+    private static String secret(String value) {
         try {
-            return apiToken.startsWith("@") ? Files.readString(Path.of(apiToken.substring(1))).trim() : apiToken;
+            return value.startsWith("@") ? Files.readString(Path.of(value.substring(1))).trim() : value;
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read API token " + apiToken.substring(1), e);
+            throw new UncheckedIOException("cannot read " + value.substring(1), e);
         }
     }
 
@@ -228,7 +237,7 @@ public final class EdgeAgent implements Runnable {
     DeviceConfig config() {
         return new DeviceConfig(deviceId, fleet, group, mqttUrl, workDir, threads, framesPerVersion, fps,
                 Duration.ofMillis(telemetryMs), resultsBatch, Duration.ofMillis(connectTimeoutMs),
-                new DeviceConfig.MqttTuning(mqttMaxInflight, mqttOfflineBuffer, mqttKeepAliveS),
+                new DeviceConfig.MqttTuning(mqttMaxInflight, mqttOfflineBuffer, mqttKeepAliveS, secret(mqttPassword)),
                 new DeviceConfig.OtaSettings(Duration.ofMillis(otaConnectTimeoutMs), Duration.ofMillis(otaReadTimeoutMs),
                         Duration.ofMillis(otaDownloadTimeoutMs), otaMaxBytes, otaAttempts,
                         Duration.ofMillis(otaRetryBackoffMs), otaProbationFrames, otaLatencyFactor, trustedKeys(),

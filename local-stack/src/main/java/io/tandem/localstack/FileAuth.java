@@ -46,11 +46,17 @@ final class FileAuth implements IAuthenticator, IAuthorizatorPolicy {
     }
 
     private synchronized void reload() {
-        long now = System.currentTimeMillis();
-        if (loadedStamp >= 0 && now - checkedAt < 500) {
+        reload(false);
+    }
+
+    /** Reads the files again if they changed; on the publish path at most every 500 ms, at a login always. */
+    private synchronized void reload(boolean now) {
+        long time = System.currentTimeMillis();
+        if (!now && loadedStamp >= 0 && time - checkedAt < 500) {
             return;
         }
-        checkedAt = now;
+        long now2 = time;
+        checkedAt = now2;
         long stamp = stamp(passwordsFile) * 31 + stamp(aclFile);
         if (stamp == loadedStamp) {
             return;
@@ -109,7 +115,7 @@ final class FileAuth implements IAuthenticator, IAuthorizatorPolicy {
 
     @Override
     public boolean checkValid(String clientId, String username, byte[] password) {
-        reload();
+        reload(true);
         if (username == null || password == null) {
             return false;
         }

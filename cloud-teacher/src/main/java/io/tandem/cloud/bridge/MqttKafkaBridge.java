@@ -72,6 +72,10 @@ public class MqttKafkaBridge {
             options.setAutomaticReconnect(true);
             options.setMaxInflight(config.mqtt().maxInflight());
             options.setKeepAliveInterval(config.mqtt().keepAliveSeconds());
+            config.mqtt().password().ifPresent(pw -> {
+                options.setUserName(config.mqtt().username());
+                options.setPassword(pw.toCharArray());
+            });
             client.connect(options);
             subscribe();
         } catch (MqttException e) {

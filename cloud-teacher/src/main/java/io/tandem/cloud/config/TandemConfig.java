@@ -95,6 +95,19 @@ public interface TandemConfig {
         /** Keep-alive interval in seconds, 1..3600. */
         @WithDefault("10")
         int keepAliveSeconds();
+
+        /** The cloud's MQTT user name, when the broker requires credentials. */
+        @WithDefault("tandem-cloud")
+        String username();
+
+        /** The cloud's MQTT password; none = connect anonymously (a broker without credentials). */
+        Optional<String> password();
+
+        /**
+         * Folder of the broker's {@code passwords} and {@code acl} files, which the cloud writes: its own user,
+         * the devices it issued credentials to, and the topic rights. None = the cloud issues no credentials.
+         */
+        Optional<Path> authDir();
     }
 
     /** Kafka settings. */

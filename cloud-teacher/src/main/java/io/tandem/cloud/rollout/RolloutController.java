@@ -144,6 +144,10 @@ public class RolloutController {
             options.setCleanSession(true);
             options.setAutomaticReconnect(true);
             options.setKeepAliveInterval(config.mqtt().keepAliveSeconds());
+            config.mqtt().password().ifPresent(pw -> {
+                options.setUserName(config.mqtt().username());
+                options.setPassword(pw.toCharArray());
+            });
             client.connect(options);
         }
         return client;

@@ -23,6 +23,13 @@ public final class EmbeddedBrokers implements QuarkusTestResourceLifecycleManage
     private static volatile String mqttUrl;
     private static volatile String bootstrap;
     private LocalStack stack;
+    private boolean mqttAuth;
+
+    /** With the argument {@code mqtt-auth=true} the MQTT broker requires credentials the cloud issues. */
+    @Override
+    public void init(Map<String, String> args) {
+        mqttAuth = Boolean.parseBoolean(args.getOrDefault("mqtt-auth", "false"));
+    }
 
     /** The MQTT broker of the running test resource. */
     public static String mqttUrl() {
@@ -38,8 +45,13 @@ public final class EmbeddedBrokers implements QuarkusTestResourceLifecycleManage
     public Map<String, String> start() {
         try {
             Path dir = Files.createTempDirectory("tandem-brokers");
-            stack = LocalStack.fromArgs(new String[] {"--kafka-port", "" + freePort(), "--kafka-controller-port",
-                "" + freePort(), "--mqtt-port", "" + freePort(), "--data-dir", dir.resolve("stack").toString()});
+            java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("--kafka-port", "" + freePort(),
+                    "--kafka-controller-port", "" + freePort(), "--mqtt-port", "" + freePort(), "--data-dir",
+                    dir.resolve("stack").toString()));
+            if (mqttAuth) {
+                args.addAll(java.util.List.of("--mqtt-auth-dir", dir.resolve("mqtt-auth").toString()));
+            }
+            stack = LocalStack.fromArgs(args.toArray(String[]::new));
             stack.start();
             mqttUrl = stack.mqttUrl();
             bootstrap = stack.kafkaBootstrapServers();
@@ -47,8 +59,14 @@ public final class EmbeddedBrokers implements QuarkusTestResourceLifecycleManage
             ModelManifest m = Codecs.MANIFEST.decode(resource("fixtures/student-tiny.manifest.pb")).toBuilder()
                     .setModelId("teacher").setVersion("t1").setRole("teacher").build();
             Files.write(dir.resolve("teacher.manifest.pb"), Codecs.MANIFEST.encode(m));
-            return Map.of("tandem.mqtt.url", mqttUrl, "tandem.kafka.bootstrap-servers", bootstrap,
-                    "tandem.teacher.onnx", teacher.toString(), "tandem.data-dir", dir.resolve("cloud").toString());
+            Map<String, String> config = new java.util.HashMap<>(Map.of("tandem.mqtt.url", mqttUrl,
+                    "tandem.kafka.bootstrap-servers", bootstrap, "tandem.teacher.onnx", teacher.toString(),
+                    "tandem.data-dir", dir.resolve("cloud").toString()));
+            if (mqttAuth) {
+                config.put("tandem.mqtt.auth-dir", dir.resolve("mqtt-auth").toString());
+                config.put("tandem.mqtt.password", java.util.UUID.randomUUID().toString());
+            }
+            return config;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

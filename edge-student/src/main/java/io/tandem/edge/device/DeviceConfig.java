@@ -44,11 +44,23 @@ public record DeviceConfig(String deviceId, String fleet, String group, String m
      * @param maxInflight QoS 1 messages in flight (default 1000, 10..65535; Paho's own 10 stalls under load)
      * @param offlineBuffer messages kept on disk while disconnected (default 20,000, at least 100)
      * @param keepAliveSeconds keep-alive interval (default 10, 1..3600)
+     * @param password the device's MQTT password, issued by the cloud (its user name is the device id);
+     *     empty = connect anonymously (a broker without credentials)
      */
-    public record MqttTuning(int maxInflight, int offlineBuffer, int keepAliveSeconds) {
+    public record MqttTuning(int maxInflight, int offlineBuffer, int keepAliveSeconds, String password) {
 
         /** The defaults. */
         public static final MqttTuning DEFAULT = new MqttTuning(1000, 20_000, 10);
+
+        /** Tuning without a password. */
+        public MqttTuning(int maxInflight, int offlineBuffer, int keepAliveSeconds) {
+            this(maxInflight, offlineBuffer, keepAliveSeconds, "");
+        }
+
+        /** This tuning with the device's MQTT password. */
+        public MqttTuning withPassword(String password) {
+            return new MqttTuning(maxInflight, offlineBuffer, keepAliveSeconds, password);
+        }
 
         /** Checks the ranges, naming the value out of range. */
         public MqttTuning {
@@ -57,6 +69,7 @@ public record DeviceConfig(String deviceId, String fleet, String group, String m
             require(offlineBuffer >= 100, "MQTT offline buffer must be at least 100 messages, got " + offlineBuffer);
             require(keepAliveSeconds >= 1 && keepAliveSeconds <= 3600, "MQTT keep-alive must be in 1..3600 s, got "
                     + keepAliveSeconds);
+            password = password == null ? "" : password;
         }
     }
 
@@ -242,6 +255,12 @@ public record DeviceConfig(String deviceId, String fleet, String group, String m
 
     /** This configuration with other joint inference settings. */
     public DeviceConfig withJoint(TeacherClient.Settings joint) {
+        return new DeviceConfig(deviceId, fleet, group, mqttUrl, workDir, threads, framesPerVersion, fps,
+                telemetryInterval, resultsBatch, connectTimeout, mqtt, ota, gate, provider, queue, joint);
+    }
+
+    /** This configuration with other MQTT tuning (and password). */
+    public DeviceConfig withMqtt(MqttTuning mqtt) {
         return new DeviceConfig(deviceId, fleet, group, mqttUrl, workDir, threads, framesPerVersion, fps,
                 telemetryInterval, resultsBatch, connectTimeout, mqtt, ota, gate, provider, queue, joint);
     }

@@ -75,6 +75,10 @@ public final class MqttLink implements AutoCloseable {
         options.setMaxInflight(tuning.maxInflight());
         options.setKeepAliveInterval(tuning.keepAliveSeconds());
         options.setConnectionTimeout(10);
+        if (!tuning.password().isEmpty()) {
+            options.setUserName(client.getClientId());
+            options.setPassword(tuning.password().toCharArray());
+        }
         long deadline = System.currentTimeMillis() + timeoutMs;
         while (true) {
             try {

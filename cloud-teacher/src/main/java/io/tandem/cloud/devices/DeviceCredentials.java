@@ -1,0 +1,153 @@
+package io.tandem.cloud.devices;
+
+import io.quarkus.runtime.StartupEvent;
+import io.tandem.cloud.config.TandemConfig;
+import io.tandem.proto.DurableFiles;
+import io.tandem.proto.Topics;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.TreeMap;
+import org.jboss.logging.Logger;
+
+/**
+ * MQTT credentials the cloud issues to devices, and the broker's files that carry them
+ * ({@code tandem.mqtt.auth-dir}): {@code passwords} holds each user's sha256 of its password (never the
+ * password), {@code acl} the topic rights in Mosquitto's syntax. The cloud's own user may read and write every
+ * Tandem topic; a device may publish only on its own streams and read only its own and its fleet's deploy
+ * topics, so only the cloud can change what the fleet runs. The embedded broker reads the files again when
+ * they change; a password is shown once, when issued.
+ */
+@ApplicationScoped
+public class DeviceCredentials {
+
+    private static final Logger LOG = Logger.getLogger(DeviceCredentials.class);
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    @Inject
+    TandemConfig config;
+
+    /** A newly issued credential: the password is not kept anywhere. */
+    public record Issued(String deviceId, String username, String password) {
+    }
+
+    /** Runs before the bridge and rollout connect: their own credentials must be in the broker's file first. */
+    void start(@Observes @jakarta.annotation.Priority(1) StartupEvent event) {
+        if (config.mqtt().authDir().isEmpty()) {
+            return;
+        }
+        if (config.mqtt().password().isEmpty()) {
+            throw new IllegalStateException("tandem.mqtt.auth-dir is set, so the broker requires credentials: set"
+                    + " tandem.mqtt.password for the cloud's own user " + config.mqtt().username());
+        }
+        synchronized (this) {
+            Map<String, String> users = read();
+            users.put(config.mqtt().username(), sha256(config.mqtt().password().get()));
+            write(users);
+        }
+        LOG.infof("MQTT credentials and topic rights in %s", config.mqtt().authDir().get());
+    }
+
+    /** Whether the cloud manages credentials. */
+    public boolean enabled() {
+        return config.mqtt().authDir().isPresent();
+    }
+
+    /** Issues (or replaces) the credentials of {@code deviceId}. */
+    public synchronized Issued issue(String deviceId) {
+        Topics.requireId("device id", deviceId);
+        if (deviceId.equals(config.mqtt().username())) {
+            throw new IllegalArgumentException("device id " + deviceId + " is the cloud's own user");
+        }
+        byte[] secret = new byte[24];
+        RANDOM.nextBytes(secret);
+        String password = Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
+        Map<String, String> users = read();
+        users.put(deviceId, sha256(password));
+        write(users);
+        return new Issued(deviceId, deviceId, password);
+    }
+
+    /** Revokes the credentials of {@code deviceId}; false when it had none. */
+    public synchronized boolean revoke(String deviceId) {
+        Map<String, String> users = read();
+        boolean had = users.remove(deviceId) != null;
+        write(users);
+        return had;
+    }
+
+    /** The users holding credentials, sorted. */
+    public synchronized java.util.Set<String> users() {
+        return read().keySet();
+    }
+
+    private Path dir() {
+        return config.mqtt().authDir().orElseThrow(() -> new IllegalStateException(
+                "the cloud issues no MQTT credentials: set tandem.mqtt.auth-dir"));
+    }
+
+    private Map<String, String> read() {
+        Map<String, String> users = new TreeMap<>();
+        Path file = dir().resolve("passwords");
+        try {
+            if (Files.isRegularFile(file)) {
+                for (String line : Files.readAllLines(file)) {
+                    int colon = line.indexOf(':');
+                    if (colon > 0) {
+                        users.put(line.substring(0, colon), line.substring(colon + 1));
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file, e);
+        }
+        return users;
+    }
+
+    private void write(Map<String, String> users) {
+        StringBuilder passwords = new StringBuilder();
+        users.forEach((u, h) -> passwords.append(u).append(':').append(h).append('\n'));
+        StringBuilder acl = new StringBuilder("# Written by the Tandem cloud; edits are overwritten.\n")
+                .append("user ").append(config.mqtt().username()).append('\n')
+                .append("topic readwrite ").append(Topics.MQTT_PREFIX).append("#\n");
+        for (Topics.DeviceStream s : Topics.DeviceStream.values()) {
+            acl.append("pattern write ").append(Topics.MQTT_PREFIX).append("+/%u/").append(s.leaf()).append('\n');
+        }
+        acl.append("pattern read ").append(Topics.MQTT_PREFIX).append("+/%u/deploy\n")
+                .append("pattern read ").append(Topics.MQTT_PREFIX).append("+/deploy\n");
+        try {
+            Files.createDirectories(dir());
+            DurableFiles.replace(dir().resolve("passwords"), passwords.toString().getBytes(StandardCharsets.UTF_8));
+            DurableFiles.replace(dir().resolve("acl"), acl.toString().getBytes(StandardCharsets.UTF_8));
+            try {
+                Files.setPosixFilePermissions(dir().resolve("passwords"),
+                        java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+            } catch (UnsupportedOperationException e) {
+                // not a POSIX file system
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the broker's credentials in " + dir(), e);
+        }
+    }
+
+    /** The sha256 (hex) of a password, as the broker's {@code passwords} file holds it. */
+    public static String sha256(String password) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(password.getBytes(
+                    StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
