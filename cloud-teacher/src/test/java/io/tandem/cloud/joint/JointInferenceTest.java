@@ -69,6 +69,67 @@ class JointInferenceTest {
         given().get("/api/teacher/stats").then().statusCode(200).body(containsString("answered"));
     }
 
+    @Test
+    void aDeviceTakesTheTeachersAnswerWhenItComesAndItsStudentsWhenTheCloudIsGone() throws Exception {
+        java.nio.file.Path onnx = java.nio.file.Files.createTempFile("joint-device", ".onnx");
+        io.tandem.proto.v1.ModelManifest manifest;
+        try (java.io.InputStream a = getClass().getClassLoader().getResourceAsStream("fixtures/student-tiny.onnx");
+             java.io.InputStream b = getClass().getClassLoader().getResourceAsStream("fixtures/student-tiny.manifest.pb")) {
+            java.nio.file.Files.write(onnx, a.readAllBytes());
+            manifest = Codecs.MANIFEST.decode(b.readAllBytes());
+        }
+        for (String endpointUrl : List.of(endpoint.toString(), "http://127.0.0.1:1/api/teacher/infer")) {
+            boolean reachable = endpointUrl.equals(endpoint.toString());
+            io.tandem.edge.device.DeviceConfig config = io.tandem.edge.device.DeviceConfig.defaults("cam-joint",
+                    java.nio.file.Files.createTempDirectory("joint-device"))
+                    .withFleet("f-joint", io.tandem.cloud.brokers.EmbeddedBrokers.mqttUrl())
+                    .withPace(400, 400, Duration.ofMillis(500))
+                    .withGate(new io.tandem.edge.device.DeviceConfig.GateSettings(
+                            io.tandem.edge.gate.MiningStrategy.LEAST_CONFIDENCE, 0.2, 0))
+                    .withJoint(new TeacherClient.Settings(endpointUrl, 2_000, 1_000, 1_000, Duration.ofSeconds(1)));
+            java.util.Random random = new java.util.Random(9);
+            io.tandem.edge.feed.FrameSource noise = new io.tandem.edge.feed.FrameSource() {
+                private long n;
+                private volatile boolean closed;
+
+                @Override
+                public io.tandem.edge.feed.Frame next() {
+                    if (closed) {
+                        throw new io.tandem.edge.feed.SourceClosedException("closed");
+                    }
+                    byte[] px = new byte[784];
+                    random.nextBytes(px);
+                    return new io.tandem.edge.feed.Frame(n++, px, 28, 28, (int) (n % 10));
+                }
+
+                @Override
+                public void close() {
+                    closed = true;
+                }
+            };
+            try (io.tandem.edge.device.EdgeDevice device = new io.tandem.edge.device.EdgeDevice(config, noise)) {
+                device.provision(onnx, manifest, 0.6f);
+                device.start();
+                long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+                while (device.status().inferences() < 400 && System.nanoTime() < deadline) {
+                    Thread.sleep(100);
+                }
+                device.stop(Duration.ofSeconds(10));
+                var status = device.status();
+                long escalated = status.versions().get(0).escalated();
+                assertTrue(escalated > 20, "the budget gate escalates about a fifth of the frames: " + escalated);
+                assertEquals(escalated, status.teacherAnswers() + status.teacherFallbacks(),
+                        "every escalated frame is answered by someone");
+                if (reachable) {
+                    assertEquals(escalated, status.teacherAnswers(), "a reachable teacher answers every escalation");
+                } else {
+                    assertEquals(escalated, status.teacherFallbacks(), "with the cloud gone the student answers");
+                    assertEquals(400, status.answeredLabelled(), "and no frame goes unanswered");
+                }
+            }
+        }
+    }
+
     /** Forwards to the real endpoint, or answers slowly, or not at all, as {@link #mode} says. */
     enum Mode { UP, SLOW, DOWN }
 

@@ -37,6 +37,18 @@ public final class Supervisor implements AutoCloseable {
         this.logDir = logDir;
         this.out = out;
         this.deadlineNanos = System.nanoTime() + timeout.toNanos();
+        // A run stopped from outside (Ctrl-C, a timeout's SIGTERM) must not leave brokers or a cloud behind.
+        Runtime.getRuntime().addShutdownHook(new Thread(this::killAll, "supervisor-shutdown"));
+    }
+
+    private void killAll() {
+        List<ChildProcess> running;
+        synchronized (this) {
+            running = List.copyOf(children);
+        }
+        for (int i = running.size() - 1; i >= 0; i--) {
+            running.get(i).stop(Duration.ofSeconds(5));
+        }
     }
 
     /** Starts a process; with {@code readyLine}, {@link ChildProcess#awaitLine} waits for the first match. */

@@ -1,0 +1,191 @@
+package io.tandem.fleet.bench;
+
+import com.google.protobuf.ByteString;
+import io.tandem.distill.data.FashionMnist;
+import io.tandem.distill.zoo.ModelZoo;
+import io.tandem.fleet.process.LocalCloud;
+import io.tandem.fleet.process.Supervisor;
+import io.tandem.fleet.process.TeacherCache;
+import io.tandem.proto.Codecs;
+import io.tandem.proto.Topics;
+import io.tandem.proto.v1.DType;
+import io.tandem.proto.v1.GateReason;
+import io.tandem.proto.v1.HardExample;
+import io.tandem.proto.v1.Tensor;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.eclipse.paho.client.mqttv3.IMqttActionListener;
+import org.eclipse.paho.client.mqttv3.IMqttToken;
+import org.eclipse.paho.client.mqttv3.MqttAsyncClient;
+import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
+import org.eclipse.paho.client.mqttv3.MqttMessage;
+import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The bridge under load (issue 10, point 7): {@code --devices} MQTT clients connected at once, each
+ * publishing {@code --samples} hard examples (QoS 1, a real 28x28 frame each) on its own topic as fast as
+ * the broker acknowledges them; the bridge forwards them into Kafka, where this bench counts every
+ * (device, sequence) it receives. Reports samples per second from the first publish to the last sample in
+ * Kafka, and the lost and duplicated samples.
+ */
+@Command(name = "bridge-bench", mixinStandardHelpOptions = true, description = "Load the MQTT to Kafka bridge.")
+public final class BridgeBench implements Runnable {
+
+    @Option(names = "--devices", description = "Devices connected at once (default: ${DEFAULT-VALUE})")
+    int devices = 1000;
+
+    @Option(names = "--samples", description = "Samples per device (default: ${DEFAULT-VALUE})")
+    int samples = 40;
+
+    @Option(names = "--in-flight", description = "Unacknowledged publishes in all (default: ${DEFAULT-VALUE})")
+    int inFlight = 4000;
+
+    @Option(names = "--work", description = "Work folder (default: ${DEFAULT-VALUE})")
+    Path work = Path.of("fleet-sim/target/bridge-bench");
+
+    private final PrintStream log = System.out;
+
+    /** Runs the benchmark. */
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new BridgeBench()).execute(args));
+    }
+
+    @Override
+    public void run() {
+        try (Supervisor processes = new Supervisor(Path.of("").toAbsolutePath(), work.resolve("logs"), log,
+                Duration.ofMinutes(20))) {
+            measure(processes);
+        } catch (Exception e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+    }
+
+    private void measure(Supervisor processes) throws Exception {
+        Path teacherDir = TeacherCache.teacher(new TeacherCache.Recipe(ModelZoo.TEACHER_CNN, 58_000, 2, 42,
+                FashionMnist.DEBIAN_DIR), TeacherCache.defaultFolder(), processes, log);
+        LocalCloud local = LocalCloud.start(processes, work, teacherDir.resolve("teacher.onnx"),
+                FashionMnist.DEBIAN_DIR, List.of("-Dtandem.labeler.enabled=false", "-Dtandem.retrain.enabled=false",
+                        "-Dtandem.mqtt.max-inflight=65535"));
+        io.tandem.fleet.cloud.CloudApi api = new io.tandem.fleet.cloud.CloudApi(local.apiBase());
+        processes.waitFor("the cloud's API", () -> {
+            try {
+                api.stats();
+                return true;
+            } catch (RuntimeException e) {
+                return false;
+            }
+        }, local.cloud());
+        log.printf("==> connecting %d devices%n", devices);
+        List<MqttAsyncClient> clients = new ArrayList<>(devices);
+        for (int d = 0; d < devices; d++) {
+            MqttAsyncClient c = new MqttAsyncClient(local.mqttUrl(), "bench-" + d, new MemoryPersistence());
+            MqttConnectOptions o = new MqttConnectOptions();
+            o.setCleanSession(true);
+            o.setMaxInflight(1000);
+            o.setKeepAliveInterval(60);
+            c.connect(o).waitForCompletion(30_000);
+            clients.add(c);
+        }
+        byte[] pixels = FashionMnist.test(FashionMnist.DEBIAN_DIR).head(1).pixels();
+        long total = (long) devices * samples;
+        Set<String> seen = new HashSet<>();
+        AtomicLong duplicates = new AtomicLong();
+        AtomicLong failed = new AtomicLong();
+        Semaphore window = new Semaphore(inFlight);
+        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, local.bootstrap(), ConsumerConfig.GROUP_ID_CONFIG,
+                "bridge-bench-" + System.nanoTime(), ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest",
+                ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5000), new StringDeserializer(), new ByteArrayDeserializer())) {
+            consumer.subscribe(List.of(Topics.KAFKA_SAMPLES));
+            while (consumer.assignment().isEmpty()) {
+                consumer.poll(Duration.ofMillis(200));
+            }
+            log.printf("==> %d devices publish %d samples each (%d in all)%n", devices, samples, total);
+            ExecutorService publishers = Executors.newFixedThreadPool(2);
+            long start = System.nanoTime();
+            for (int t = 0; t < 2; t++) {
+                int part = t;
+                publishers.submit(() -> {
+                    for (int s = 0; s < samples; s++) {
+                        for (int d = part; d < devices; d += 2) {
+                            HardExample e = HardExample.newBuilder().setSchemaVersion(Codecs.SCHEMA_VERSION)
+                                    .setDeviceId("bench-" + d).setFleet("bench").setModelVersion("v1").setSequence(s)
+                                    .setIncarnation("b").setGateReason(GateReason.LOW_CONFIDENCE)
+                                    .setInput(Tensor.newBuilder().addShape(1).addShape(28).addShape(28)
+                                            .setDtype(DType.UINT8).setData(ByteString.copyFrom(pixels)))
+                                    .addAllProbabilities(List.of(0.5f, 0.5f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f)).build();
+                            MqttMessage m = new MqttMessage(Codecs.HARD_EXAMPLE.encode(e));
+                            m.setQos(1);
+                            window.acquireUninterruptibly();
+                            try {
+                                clients.get(d).publish(Topics.mqtt("bench", "bench-" + d, Topics.DeviceStream.SAMPLES),
+                                        m, null, new IMqttActionListener() {
+                                            @Override
+                                            public void onSuccess(IMqttToken token) {
+                                                window.release();
+                                            }
+
+                                            @Override
+                                            public void onFailure(IMqttToken token, Throwable error) {
+                                                failed.incrementAndGet();
+                                                window.release();
+                                            }
+                                        });
+                            } catch (Exception ex) {
+                                failed.incrementAndGet();
+                                window.release();
+                            }
+                        }
+                    }
+                });
+            }
+            publishers.shutdown();
+            long lastNew = System.nanoTime();
+            long end = start;
+            while (seen.size() < total && System.nanoTime() - lastNew < TimeUnit.SECONDS.toNanos(30)) {
+                for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+                    HardExample e = Codecs.HARD_EXAMPLE.decode(r.value());
+                    if (!seen.add(e.getDeviceId() + "#" + e.getSequence())) {
+                        duplicates.incrementAndGet();
+                    }
+                    lastNew = System.nanoTime();
+                    end = lastNew;
+                }
+            }
+            double seconds = (end - start) / 1e9;
+            long publishedAt = publishers.awaitTermination(1, TimeUnit.SECONDS) ? 1 : 0;
+            log.printf("==> result: %d devices, %d samples published (%d failed), %d distinct in Kafka, lost %d,"
+                    + " duplicated %d, %.1f s, %.0f samples/s end to end%s%n", devices, total, failed.get(),
+                    seen.size(), total - seen.size(), duplicates.get(), seconds, seen.size() / seconds,
+                    publishedAt == 1 ? "" : " (publishers still running)");
+        } finally {
+            clients.parallelStream().forEach(c -> {
+                try {
+                    c.disconnectForcibly(0, 100, false);
+                    c.close(true);
+                } catch (Exception e) {
+                    // closing
+                }
+            });
+        }
+    }
+}
