@@ -50,13 +50,12 @@ final class FileAuth implements IAuthenticator, IAuthorizatorPolicy {
     }
 
     /** Reads the files again if they changed; on the publish path at most every 500 ms, at a login always. */
-    private synchronized void reload(boolean now) {
+    private synchronized void reload(boolean atLogin) {
         long time = System.currentTimeMillis();
-        if (!now && loadedStamp >= 0 && time - checkedAt < 500) {
+        if (!atLogin && loadedStamp >= 0 && time - checkedAt < 500) {
             return;
         }
-        long now2 = time;
-        checkedAt = now2;
+        checkedAt = time;
         long stamp = stamp(passwordsFile) * 31 + stamp(aclFile);
         if (stamp == loadedStamp) {
             return;

@@ -45,11 +45,6 @@ public final class RecordFiles {
      * @param unframed whether reading stopped at content that cannot be framed (a length out of range)
      */
     public record ReadSummary(int records, int rejected, boolean truncatedTail, long goodLength, boolean unframed) {
-
-        /** The summary of a file read to its end without a problem. */
-        public ReadSummary(int records, int rejected, boolean truncatedTail) {
-            this(records, rejected, truncatedTail, -1, false);
-        }
     }
 
     /** What {@link #recover} did to a file. */

@@ -67,6 +67,7 @@ public class OperationsResource {
     public Map<String, Object> stats() {
         Map<String, Object> m = new TreeMap<>();
         m.put("bridge_forwarded", bridge.forwarded());
+        m.put("bridge_kafka_refusals", bridge.kafkaRefusals());
         m.put("labelled_by_this_process", labeler.labelled());
         m.put("duplicates_ignored", labeler.duplicates());
         m.put("samples_stored", store.size());

@@ -17,13 +17,17 @@ public class Problems {
 
     @ServerExceptionMapper
     Response toProblem(WebApplicationException e) {
-        int status = e.getResponse().getStatus();
+        return response(e.getResponse().getStatus(), e.getMessage());
+    }
+
+    /** A problem response with {@code status} and what was wrong. */
+    public static Response response(int status, String detail) {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("type", "about:blank");
         body.put("title", Response.Status.fromStatusCode(status) == null ? "Error"
                 : Response.Status.fromStatusCode(status).getReasonPhrase());
         body.put("status", status);
-        body.put("detail", e.getMessage());
+        body.put("detail", detail);
         return Response.status(status).type(PROBLEM_JSON).entity(body).build();
     }
 }

@@ -14,7 +14,6 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -93,13 +92,7 @@ public class TeacherResource {
 
     private Response problem(int status, String reason, String detail) {
         rejections.reject("api/teacher", reason, detail);
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("type", "about:blank");
-        body.put("title", Response.Status.fromStatusCode(status) == null ? "Error"
-                : Response.Status.fromStatusCode(status).getReasonPhrase());
-        body.put("status", status);
-        body.put("detail", detail);
-        return Response.status(status).type(Problems.PROBLEM_JSON).entity(body).build();
+        return Problems.response(status, detail);
     }
 
     private static CompletionStage<Response> done(Response r) {

@@ -13,7 +13,6 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HashMap;
 import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -88,7 +87,7 @@ public class ApiAuth {
 
     /** The role a request needs, by method and path; empty for the open health endpoint. */
     static Optional<Role> required(String method, String path) {
-        if (path.equals("/api/health") || path.equals("api/health")) {
+        if (path.equals("/api/health")) {
             return Optional.empty();
         }
         boolean artifact = method.equals("GET") && (path.endsWith("/artifact") || path.endsWith("/fallback"));
@@ -129,15 +128,7 @@ public class ApiAuth {
 
     private Response problem(int status, String reason, String detail, boolean challenge) {
         rejections.reject("api/auth", reason, detail);
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("type", "about:blank");
-        body.put("title", status == 401 ? "Unauthorized" : "Forbidden");
-        body.put("status", status);
-        body.put("detail", detail);
-        Response.ResponseBuilder r = Response.status(status).type(Problems.PROBLEM_JSON).entity(body);
-        if (challenge) {
-            r.header(HttpHeaders.WWW_AUTHENTICATE, "Bearer");
-        }
-        return r.build();
+        Response r = Problems.response(status, detail);
+        return challenge ? Response.fromResponse(r).header(HttpHeaders.WWW_AUTHENTICATE, "Bearer").build() : r;
     }
 }

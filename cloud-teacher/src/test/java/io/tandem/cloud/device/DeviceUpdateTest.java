@@ -17,9 +17,6 @@ import io.tandem.distill.data.Normalization;
 import io.tandem.distill.manifest.SmokeInputs;
 import io.tandem.edge.device.DeviceConfig;
 import io.tandem.edge.device.EdgeDevice;
-import io.tandem.edge.feed.Frame;
-import io.tandem.edge.feed.FrameSource;
-import io.tandem.edge.feed.SourceClosedException;
 import io.tandem.proto.ArtifactDigest;
 import io.tandem.proto.Codecs;
 import io.tandem.proto.Topics;
@@ -39,8 +36,6 @@ import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import org.eclipse.paho.client.mqttv3.MqttClient;
 import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
 import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
@@ -58,31 +53,6 @@ class DeviceUpdateTest {
 
     @Inject
     ModelRegistry registry;
-
-    /** Synthetic camera: dark noise, or bright frames once {@link #bright} is set; counts what it hands out. */
-    static final class Camera implements FrameSource {
-        final AtomicBoolean bright = new AtomicBoolean();
-        final AtomicLong produced = new AtomicLong();
-        private final Random random = new Random(3);
-        private volatile boolean closed;
-
-        @Override
-        public Frame next() {
-            if (closed) {
-                throw new SourceClosedException("camera closed");
-            }
-            byte[] pixels = new byte[784];
-            for (int i = 0; i < pixels.length; i++) {
-                pixels[i] = (byte) (bright.get() ? 230 + random.nextInt(26) : random.nextInt(90));
-            }
-            return new Frame(produced.getAndIncrement(), pixels, 28, 28, -1);
-        }
-
-        @Override
-        public void close() {
-            closed = true;
-        }
-    }
 
     private final String fleet = "f-ota-" + UUID.randomUUID().toString().substring(0, 6);
     private ModelManifest fixture;

@@ -99,7 +99,7 @@ class SignedModelTest {
                         .withTrustedKeys(List.of(pinned)));
         BlockingQueue<DeployAck> acks = new LinkedBlockingQueue<>();
         try (MqttClient attacker = new MqttClient(EmbeddedBrokers.mqttUrl(), "attacker-" + fleet, new MemoryPersistence());
-             EdgeDevice device = new EdgeDevice(config, new DeviceUpdateTest.Camera())) {
+             EdgeDevice device = new EdgeDevice(config, new Camera())) {
             MqttConnectOptions options = new MqttConnectOptions();
             options.setCleanSession(true);
             attacker.connect(options);

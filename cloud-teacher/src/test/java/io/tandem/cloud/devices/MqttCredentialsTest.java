@@ -13,9 +13,6 @@ import io.tandem.cloud.brokers.Wire;
 import io.tandem.cloud.registry.ModelRegistry;
 import io.tandem.edge.device.DeviceConfig;
 import io.tandem.edge.device.EdgeDevice;
-import io.tandem.edge.feed.Frame;
-import io.tandem.edge.feed.FrameSource;
-import io.tandem.edge.feed.SourceClosedException;
 import io.tandem.proto.ArtifactDigest;
 import io.tandem.proto.Codecs;
 import io.tandem.proto.Topics;
@@ -62,27 +59,6 @@ class MqttCredentialsTest {
         return o;
     }
 
-    /** Dark noise frames. */
-    private static FrameSource camera() {
-        return new FrameSource() {
-            private long n;
-            private volatile boolean closed;
-
-            @Override
-            public Frame next() {
-                if (closed) {
-                    throw new SourceClosedException("closed");
-                }
-                return new Frame(n++, new byte[784], 28, 28, -1);
-            }
-
-            @Override
-            public void close() {
-                closed = true;
-            }
-        };
-    }
-
     @Test
     void onlyIssuedCredentialsConnectAndADeviceCannotSpeakForOthersOrDeploy() throws Exception {
         String fleet = "f-cred";
@@ -106,7 +82,7 @@ class MqttCredentialsTest {
                 .setSha256(ArtifactDigest.sha256(onnx)).setSizeBytes(Files.size(onnx)).build());
         DeviceConfig config = DeviceConfig.defaults("cam-cred", Files.createTempDirectory("cred-device"))
                 .withFleet(fleet, url).withPace(0, 100, Duration.ofMillis(500));
-        try (EdgeDevice device = new EdgeDevice(config.withMqtt(config.mqtt().withPassword(password)), camera());
+        try (EdgeDevice device = new EdgeDevice(config.withMqtt(config.mqtt().withPassword(password)), new io.tandem.cloud.device.Camera());
              MqttClient cloudEye = new MqttClient(url, "test-observer", new MemoryPersistence());
              MqttClient forger = new MqttClient(url, "cam-cred-forger", new MemoryPersistence())) {
             device.start();

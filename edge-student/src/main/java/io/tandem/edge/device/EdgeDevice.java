@@ -220,7 +220,7 @@ public final class EdgeDevice implements AutoCloseable {
             }
             Optional<Pending> newer = deploys.stream().filter(p -> replaces(p, command)).findFirst();
             if (newer.isPresent()) {
-                ack(baseAck(command.command()).setStatus(DeployAck.Status.STALE).setDetail("a newer command ("
+                ack(ModelUpdater.ack(command.command(), activeVersion()).setStatus(DeployAck.Status.STALE).setDetail("a newer command ("
                         + newer.get().command().getModelVersion() + ", issued at "
                         + newer.get().command().getIssuedAtMs() + ") is waiting"));
                 continue;
@@ -235,12 +235,6 @@ public final class EdgeDevice implements AutoCloseable {
             return later.deviceSpecific();
         }
         return later.command().getIssuedAtMs() >= earlier.command().getIssuedAtMs();
-    }
-
-    private DeployAck.Builder baseAck(DeployCommand command) {
-        return DeployAck.newBuilder().setSchemaVersion(Codecs.SCHEMA_VERSION).setRolloutId(command.getRolloutId())
-                .setModelVersion(command.getModelVersion()).setPreviousVersion(activeVersion())
-                .setTimeMs(System.currentTimeMillis());
     }
 
     /** Answers one frame; returns the model's latency in milliseconds. */

@@ -65,11 +65,12 @@ final class TelemetryReporter implements AutoCloseable {
     /** Publishes one telemetry message now, with the window since the previous one. */
     synchronized void publish() {
         String version = activeVersion.get();
+        io.tandem.proto.v1.UploadQueueStats uploads = queue.stats();
         Telemetry.Builder t = Telemetry.newBuilder().setSchemaVersion(Codecs.SCHEMA_VERSION).setDeviceId(deviceId)
                 .setFleet(fleet).setGroup(group).setModelVersion(version).setTimeMs(System.currentTimeMillis())
                 .setInferencesTotal(stats.inferences()).setHardExamplesSent(stats.hardAcked())
-                .setHardExamplesPending(queue.stats().getStreams(UploadQueue.Kind.SAMPLES.ordinal()).getQueuedMessages())
-                .setUploadQueue(queue.stats()).setInferenceErrors(stats.inferenceErrors())
+                .setHardExamplesPending(uploads.getStreams(UploadQueue.Kind.SAMPLES.ordinal()).getQueuedMessages())
+                .setUploadQueue(uploads).setInferenceErrors(stats.inferenceErrors())
                 .setRollbacks(rollbacks.getAsLong()).setTeacherAnswers(stats.teacherAnswers())
                 .setTeacherFallbacks(stats.teacherFallbacks()).setLatencyP50Ms(stats.latencyPercentile(50))
                 .setLatencyP99Ms(stats.latencyPercentile(99)).setRejectedMessages(stats.rejected());

@@ -31,11 +31,6 @@ public final class ExecutionProviders {
     private ExecutionProviders() {
     }
 
-    /** The provider names this class knows, for configuration checks. */
-    public static Set<String> names() {
-        return BY_NAME.keySet();
-    }
-
     /** Checks a configured name, naming the ones allowed. */
     public static String require(String name) {
         String n = name.toLowerCase(Locale.ROOT);

@@ -17,9 +17,8 @@ import org.eclipse.paho.client.mqttv3.MqttMessage;
 import org.eclipse.paho.client.mqttv3.persist.MqttDefaultFilePersistence;
 
 /**
- * The device's MQTT connection: QoS 1 publishing with a callback on PUBACK, store-and-forward while the
- * broker is unreachable (Paho's disconnected buffer, persisted on disk), and subscriptions that are
- * renewed on every reconnect.
+ * The device's MQTT connection: QoS 1 publishing that never waits (the upload queue keeps what cannot be
+ * handed over yet), a callback on PUBACK, and subscriptions that are renewed on every reconnect.
  */
 public final class MqttLink implements AutoCloseable {
 
@@ -100,44 +99,6 @@ public final class MqttLink implements AutoCloseable {
                 client.subscribe(topic, 1);
             } catch (MqttException e) {
                 System.err.println("cannot subscribe to " + topic + ": " + e.getMessage());
-            }
-        }
-    }
-
-    /**
-     * Publishes with QoS 1; {@code onAck} runs on PUBACK with true, or with false if delivery failed.
-     * Blocks briefly while the in-flight window is full rather than dropping the message.
-     */
-    public void publish(String topic, byte[] payload, boolean retained, java.util.function.Consumer<Boolean> onAck) {
-        MqttMessage message = new MqttMessage(payload);
-        message.setQos(1);
-        message.setRetained(retained);
-        IMqttActionListener listener = new IMqttActionListener() {
-            @Override
-            public void onSuccess(IMqttToken token) {
-                onAck.accept(true);
-            }
-
-            @Override
-            public void onFailure(IMqttToken token, Throwable error) {
-                onAck.accept(false);
-            }
-        };
-        for (int attempt = 0; ; attempt++) {
-            try {
-                client.publish(topic, message, null, listener);
-                return;
-            } catch (MqttException e) {
-                // Transient states: the window is full, or the client is between connections.
-                boolean transientState = e.getReasonCode() == MqttException.REASON_CODE_MAX_INFLIGHT
-                        || e.getReasonCode() == MqttException.REASON_CODE_DISCONNECTED_BUFFER_FULL
-                        || e.getReasonCode() == MqttException.REASON_CODE_CLIENT_NOT_CONNECTED
-                        || e.getReasonCode() == MqttException.REASON_CODE_CLIENT_DISCONNECTING
-                        || e.getReasonCode() == MqttException.REASON_CODE_CONNECT_IN_PROGRESS;
-                if (!transientState || attempt > 6000) {
-                    throw new IllegalStateException("cannot publish to " + topic + ": " + e.getMessage(), e);
-                }
-                sleep(10);
             }
         }
     }

@@ -220,10 +220,7 @@ public final class ModelUpdater implements AutoCloseable {
     public Optional<DeployAck.Builder> apply(DeployCommand command, boolean deviceSpecific, List<byte[]> recentFrames,
             BooleanSupplier superseded) {
         Active current = active.get();
-        DeployAck.Builder ack = DeployAck.newBuilder().setSchemaVersion(Codecs.SCHEMA_VERSION)
-                .setRolloutId(command.getRolloutId()).setModelVersion(command.getModelVersion())
-                .setPreviousVersion(current == null ? "" : current.model().version())
-                .setTimeMs(System.currentTimeMillis());
+        DeployAck.Builder ack = ack(command, current == null ? "" : current.model().version());
         if (current != null && current.command().getModelVersion().equals(command.getModelVersion())
                 && current.command().getSha256().equals(command.getSha256())) {
             if (deviceSpecific && !current.deviceSpecific()) {
@@ -289,12 +286,11 @@ public final class ModelUpdater implements AutoCloseable {
         if (trust.required()) {
             // Again just before the swap: the statement may have expired during a long download.
             try {
-                trust.verify(command);
+                trust.learn(trust.verify(command));
             } catch (ModelSignatures.Untrusted e) {
                 model.close();
                 return Optional.of(fail(command, ack, DeployAck.Status.FAILED_VERIFICATION, e.getMessage()));
             }
-            trust.learn(command);
         }
         swapIn(model, command, deviceSpecific);
         return Optional.of(ack.setStatus(DeployAck.Status.ACTIVE).setDetail("sha256 " + command.getSha256() + ", "
@@ -302,6 +298,13 @@ public final class ModelUpdater implements AutoCloseable {
                 + ", on " + model.provider() + (trust.required() ? ", signature verified (signed at " + signedAt + ")"
                 : ", unsigned (no trusted key pinned)") + (settings.probationFrames() > 0 ? ", on probation for "
                 + settings.probationFrames() + " frames" : "")));
+    }
+
+    /** The acknowledgement of {@code command}, before its status (without device fields). */
+    public static DeployAck.Builder ack(DeployCommand command, String previousVersion) {
+        return DeployAck.newBuilder().setSchemaVersion(Codecs.SCHEMA_VERSION).setRolloutId(command.getRolloutId())
+                .setModelVersion(command.getModelVersion()).setPreviousVersion(previousVersion)
+                .setTimeMs(System.currentTimeMillis());
     }
 
     /** When the command's signed statement was signed; 0 for an unsigned command. */
@@ -393,9 +396,7 @@ public final class ModelUpdater implements AutoCloseable {
         rollbacks.incrementAndGet();
         Active back = onProbation.previous();
         DeployCommand c = onProbation.command();
-        asyncAcks.accept(DeployAck.newBuilder().setSchemaVersion(Codecs.SCHEMA_VERSION).setRolloutId(c.getRolloutId())
-                .setModelVersion(c.getModelVersion()).setPreviousVersion(c.getModelVersion())
-                .setTimeMs(System.currentTimeMillis()).setStatus(DeployAck.Status.ROLLED_BACK)
+        asyncAcks.accept(ack(c, c.getModelVersion()).setStatus(DeployAck.Status.ROLLED_BACK)
                 .setDetail(why + "; back to " + (back == null ? "no model" : back.model().version())));
         return back != null;
     }

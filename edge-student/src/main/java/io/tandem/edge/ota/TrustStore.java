@@ -64,14 +64,8 @@ final class TrustStore {
         return ModelSignatures.verify(command, Map.copyOf(keys), System.currentTimeMillis());
     }
 
-    /** Trusts the keys a verified command's endorsements introduce, and records them. */
-    synchronized void learn(DeployCommand command) {
-        ModelSignatures.Verified v;
-        try {
-            v = ModelSignatures.verify(command, Map.copyOf(keys), System.currentTimeMillis());
-        } catch (ModelSignatures.Untrusted e) {
-            return;
-        }
+    /** Trusts the keys the endorsements of a verified command introduce, and records them. */
+    synchronized void learn(ModelSignatures.Verified v) {
         if (v.newKeys().isEmpty()) {
             return;
         }
