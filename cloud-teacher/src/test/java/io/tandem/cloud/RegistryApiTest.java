@@ -91,11 +91,11 @@ class RegistryApiTest {
                 .addProbabilities(0.5f).addProbabilities(0.5f);
         LabelledSample s = LabelledSample.newBuilder().setSchemaVersion(1).setExample(e).addTeacherLogits(1f)
                 .addTeacherLogits(2f).setTeacherLabel(1).setTeacherVersion("t1").build();
-        int before = store.size();
+        long before = store.size();
         assertTrue(store.append(s));
         assertFalse(store.append(s), "a redelivered sample is not stored twice");
         assertEquals(before + 1, store.size());
-        assertEquals(before + 1, store.readAll().size());
+        assertEquals(before + 1, store.trainingSet().size());
         given().when().get("/api/stats").then().statusCode(200).body("samples_stored", equalTo(before + 1));
     }
 }

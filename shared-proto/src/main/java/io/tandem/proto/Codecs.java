@@ -41,7 +41,7 @@ public final class Codecs {
     /** Most results in one batch. */
     public static final int MAX_RESULTS_PER_BATCH = 4096;
 
-    private static final Pattern VERSION = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
+    private static final Pattern VERSION = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
 
     /** Hard examples, device to cloud. */

@@ -31,7 +31,7 @@ public final class Topics {
     public static final List<String> KAFKA_TOPICS = List.of(KAFKA_SAMPLES, KAFKA_RESULTS, KAFKA_TELEMETRY, KAFKA_ACKS,
             KAFKA_DEAD_LETTERS);
 
-    private static final Pattern ID = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
+    private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
 
     private Topics() {
     }

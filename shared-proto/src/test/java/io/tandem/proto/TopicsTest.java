@@ -30,6 +30,10 @@ class TopicsTest {
     void refusesIdsThatWouldBreakTheTopicTree() {
         assertThrows(IllegalArgumentException.class, () -> Topics.mqtt("a/b", "d", Topics.DeviceStream.RESULTS));
         assertThrows(IllegalArgumentException.class, () -> Topics.fleetDeploy("+"));
+        assertThrows(IllegalArgumentException.class, () -> Topics.fleetDeploy(".."), "a path step is no id");
+        assertThrows(IllegalArgumentException.class, () -> Topics.deviceDeploy("f", "."));
+        assertThrows(IllegalArgumentException.class, () -> Topics.deviceDeploy("f", "-x"));
+        assertEquals("tandem/v1/f/cam.2/deploy", Topics.deviceDeploy("f", "cam.2"));
         assertEquals("tandem/v1/f/d/deploy", Topics.deviceDeploy("f", "d"));
     }
 

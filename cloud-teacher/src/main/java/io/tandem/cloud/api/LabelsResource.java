@@ -12,6 +12,8 @@ import jakarta.ws.rs.BadRequestException;
 import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.NotFoundException;
+import jakarta.ws.rs.WebApplicationException;
+import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
@@ -99,6 +101,9 @@ public class LabelsResource {
         return switch (store.addHumanLabel(label)) {
             case STORED -> new LabelResponse(request.key(), request.label(), store.humanLabels());
             case UNKNOWN_SAMPLE -> throw refuse("UNKNOWN_SAMPLE", new NotFoundException("no stored sample " + request.key()));
+            case OUTSIDE_WINDOW -> throw refuse("OUTSIDE_WINDOW", new WebApplicationException("sample " + request.key()
+                    + " is older than the training window of " + store.windowSamples()
+                    + " samples (tandem.store.window-samples): its label would not be used", Response.Status.GONE));
             case OUT_OF_RANGE -> throw refuse("OUT_OF_RANGE", new BadRequestException("label " + request.label()
                     + " is outside the classes of sample " + request.key()));
         };

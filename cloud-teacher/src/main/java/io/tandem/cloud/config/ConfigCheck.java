@@ -101,6 +101,10 @@ public class ConfigCheck {
         }
         range(out, "tandem.drift.baseline-frames", c.drift().baselineFrames(), 10, 1_000_000);
         range(out, "tandem.drift.recent-frames", c.drift().recentFrames(), 10, 1_000_000);
+        range(out, "tandem.fleet.max-devices", c.fleet().maxDevices(), 1, 10_000_000);
+        range(out, "tandem.fleet.versions-per-device", c.fleet().versionsPerDevice(), 1, 1_000);
+        range(out, "tandem.store.window-samples", c.store().windowSamples(), 1, 2_000_000);
+        range(out, "tandem.store.dedupe-keys", c.store().dedupeKeys(), c.store().windowSamples(), 20_000_000);
         range(out, "tandem.mqtt.max-inflight", c.mqtt().maxInflight(), 10, 65_535);
         range(out, "tandem.mqtt.keep-alive-seconds", c.mqtt().keepAliveSeconds(), 1, 3600);
         if (!c.publicUrl().startsWith("http://") && !c.publicUrl().startsWith("https://")) {

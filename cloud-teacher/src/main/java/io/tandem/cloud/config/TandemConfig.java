@@ -39,6 +39,9 @@ public interface TandemConfig {
     /** Drift detection. */
     Drift drift();
 
+    /** The sample store's memory bounds. */
+    Store store();
+
     /** Extra retrain triggers, in Sedna's shape; {@code new_labelled_samples >= retrain.threshold} is built in. */
     java.util.List<Trigger> triggers();
 
@@ -69,7 +72,22 @@ public interface TandemConfig {
     Component labeler();
 
     /** The fleet-state consumer of acknowledgements, telemetry and results. */
-    Component fleet();
+    Fleet fleet();
+
+    /** The fleet-state consumer and its memory bounds. */
+    interface Fleet {
+        /** Whether the consumer starts. */
+        @WithDefault("true")
+        boolean enabled();
+
+        /** Devices kept; beyond it the one silent longest is forgotten and counted, 1..10,000,000. */
+        @WithDefault("100000")
+        int maxDevices();
+
+        /** Model versions whose status and results each device keeps (the newest), 1..1,000. */
+        @WithDefault("32")
+        int versionsPerDevice();
+    }
 
     /** A part of the service that can be switched off, e.g. in tests without brokers. */
     interface Component {
@@ -273,6 +291,17 @@ public interface TandemConfig {
         /** Frames of the recent span compared with the baseline, 10..1,000,000. */
         @WithDefault("400")
         long recentFrames();
+    }
+
+    /** The sample store's memory bounds: older samples stay in its file. */
+    interface Store {
+        /** The most recent samples held in memory and trained on (plus those a person labelled), 1..2,000,000. */
+        @WithDefault("50000")
+        int windowSamples();
+
+        /** Keys whose content is remembered to recognise redeliveries and reused sequences, window..20,000,000. */
+        @WithDefault("1000000")
+        int dedupeKeys();
     }
 
     /** Joint inference: the teacher answering the frames devices escalate ({@code POST /api/teacher/infer}). */

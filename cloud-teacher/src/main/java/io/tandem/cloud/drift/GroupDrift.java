@@ -3,7 +3,7 @@ package io.tandem.cloud.drift;
 import io.tandem.proto.v1.TelemetryWindow;
 import java.util.ArrayDeque;
 import java.util.Deque;
-import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 
@@ -21,8 +21,10 @@ final class GroupDrift {
     private final String group;
     private final long baselineFrames;
     private final long recentFrames;
-    private final Map<String, VersionWindows> versions = new HashMap<>();
-    private final Map<String, double[]> references = new HashMap<>();
+    /** Versions a group keeps windows and references of: the newest; a site runs one or two at a time. */
+    static final int VERSIONS_KEPT = 16;
+    private final Map<String, VersionWindows> versions = new LinkedHashMap<>();
+    private final Map<String, double[]> references = new LinkedHashMap<>();
     private WindowAggregate inputBaseline = new WindowAggregate();
     /** The group's latest frames whatever version answered them: the input does not depend on the model. */
     private final WindowAggregate recentInput = new WindowAggregate();
@@ -39,6 +41,16 @@ final class GroupDrift {
         this.group = group;
         this.baselineFrames = baselineFrames;
         this.recentFrames = recentFrames;
+    }
+
+    /** Drops the entries first added beyond {@link #VERSIONS_KEPT}, never the version answering now. */
+    private <V> void forgetOldest(Map<String, V> byVersion) {
+        var it = byVersion.keySet().iterator();
+        while (byVersion.size() > VERSIONS_KEPT && it.hasNext()) {
+            if (!it.next().equals(latestVersion)) {
+                it.remove();
+            }
+        }
     }
 
     void add(TelemetryWindow w) {
@@ -58,6 +70,7 @@ final class GroupDrift {
             trim(recentInput, recentInputWindows);
         }
         VersionWindows v = versions.computeIfAbsent(w.getModelVersion(), k -> new VersionWindows());
+        forgetOldest(versions);
         if (v.baseline.frames() < baselineFrames) {
             v.baseline.add(w);
             return;
@@ -76,6 +89,7 @@ final class GroupDrift {
     /** The input statistics a version learnt this group from; they become the input baseline when it answers. */
     void reference(String version, double mean, double std) {
         references.put(version, new double[] {mean, std});
+        forgetOldest(references);
     }
 
     /** Mean and spread of the input the group's devices saw most recently: {@code [mean, std]}, in [0, 1]. */

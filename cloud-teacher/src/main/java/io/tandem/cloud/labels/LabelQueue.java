@@ -45,7 +45,7 @@ public class LabelQueue {
             driftByGroup.put(s.group(), s.score());
         }
         List<Candidate> candidates = new ArrayList<>();
-        for (LabelledSample s : store.readAll()) {
+        for (LabelledSample s : store.trainingSet()) {
             String key = SampleStore.key(s);
             if ((!group.isEmpty() && !group.equals(s.getExample().getGroup())) || store.humanLabel(key).isPresent()
                     || leasedUntil.getOrDefault(key, 0L) > now) {

@@ -36,7 +36,7 @@ public class ModelRegistry {
         return group.isEmpty() ? STUDENT_ID : STUDENT_ID + "." + group;
     }
 
-    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
 
     @Inject
     TandemConfig config;

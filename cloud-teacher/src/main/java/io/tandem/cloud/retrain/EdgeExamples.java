@@ -54,7 +54,7 @@ final class EdgeExamples {
     static EdgeExamples relabel(SampleStore store, TeacherModel teacher, int rows, int cols) {
         int classes = teacher.classes();
         List<LabelledSample> usable = new ArrayList<>();
-        for (LabelledSample s : store.readAll()) {
+        for (LabelledSample s : store.trainingSet()) {
             var in = s.getExample().getInput();
             if (in.getDtype() == DType.UINT8 && in.getData().size() == rows * cols) {
                 usable.add(s);
@@ -98,7 +98,7 @@ final class EdgeExamples {
     /** Examples as an image set with their labels. */
     ImageSet images(List<Example> chosen) {
         int pixels = rows * cols;
-        byte[] data = new byte[chosen.size() * pixels];
+        byte[] data = new byte[Math.multiplyExact(chosen.size(), pixels)];
         int[] labels = new int[chosen.size()];
         for (int i = 0; i < chosen.size(); i++) {
             System.arraycopy(chosen.get(i).pixels(), 0, data, i * pixels, pixels);
@@ -109,7 +109,7 @@ final class EdgeExamples {
 
     /** Examples as distillation data: images with their labels and the teacher's logits as soft targets. */
     EdgeSamples distillationData(List<Example> chosen) {
-        float[] logits = new float[chosen.size() * classes];
+        float[] logits = new float[Math.multiplyExact(chosen.size(), classes)];
         for (int i = 0; i < chosen.size(); i++) {
             System.arraycopy(chosen.get(i).teacherLogits(), 0, logits, i * classes, classes);
         }

@@ -78,7 +78,7 @@ public class RetrainPipeline {
     /** Largest loss of test accuracy an INT8 student may show and still ship in INT8. */
     static final double MAX_INT8_LOSS = 0.01;
 
-    private volatile int samplesAtLastTraining;
+    private volatile long samplesAtLastTraining;
     private volatile long humanLabelsAtLastTraining;
     private volatile long humanLabelsAtLastTeacherRound;
     private volatile int teacherRounds;
@@ -96,7 +96,7 @@ public class RetrainPipeline {
         }
         Optional<ModelManifest> latest = registry.latest(ModelRegistry.STUDENT_ID);
         if (latest.isPresent()) {
-            samplesAtLastTraining = (int) latest.get().getEdgeSamples();
+            samplesAtLastTraining = latest.get().getEdgeSamples();
             lastVersion = latest.get().getVersion();
         } else if (config.retrain().bootstrap()) {
             submit("bootstrap");
@@ -159,7 +159,7 @@ public class RetrainPipeline {
 
     private void retrain(String reason) {
         long humanLabels = store.humanLabels();
-        int stored = store.size();
+        long stored = store.size();
         var r = config.retrain();
         Architecture architecture = ModelZoo.get(r.student());
         ImageSet base = baseData();

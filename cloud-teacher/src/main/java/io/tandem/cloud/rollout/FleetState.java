@@ -16,6 +16,7 @@ import io.tandem.proto.v1.Telemetry;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -40,8 +41,19 @@ public class FleetState {
     Rejections rejections;
 
 
-    private final Map<String, Device> devices = new TreeMap<>();
+    /** Devices in the order they were last seen, the one silent longest first; bounded at start. */
+    private Map<String, Device> devices = new LinkedHashMap<>();
     private ConsumerLoop loop;
+
+    /** A map that keeps its newest {@code max} entries by insertion. */
+    static <K, V> Map<K, V> newest(int max) {
+        return new LinkedHashMap<>() {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<K, V> eldest) {
+                return size() > max;
+            }
+        };
+    }
 
     /** One device as the cloud sees it. */
     public static final class Device {
@@ -53,10 +65,10 @@ public class FleetState {
         public String group = "";
         /** The version the device last reported active. */
         public String activeVersion = "";
-        /** Deploy status per model version. */
-        public final Map<String, String> deployStatus = new TreeMap<>();
-        /** Results seen per version. */
-        public final Map<String, long[]> results = new TreeMap<>();
+        /** Deploy status per model version, the newest versions. */
+        public final Map<String, String> deployStatus;
+        /** Results seen per version, the newest versions. */
+        public final Map<String, long[]> results;
         /** Results by who answered them (joint inference): results, with ground truth, correct, MACs spent. */
         public final Map<String, long[]> answers = new TreeMap<>();
         /** Updates the device undid after the swap. */
@@ -64,7 +76,7 @@ public class FleetState {
         /** Frames a model threw on that no other model answered. */
         public long inferenceErrors;
         /** Messages the device's upload queue dropped, per stream. */
-        public final Map<String, Long> dropped = new TreeMap<>();
+        public final Map<String, Long> dropped = newest(16);
         /** Latest telemetry counters. */
         public long inferences;
         /** Hard examples the device counted as acknowledged. */
@@ -75,9 +87,27 @@ public class FleetState {
         public long rejectedMessages;
         /** Time of the last message. */
         public long lastSeenMs;
+
+        Device(int versions) {
+            deployStatus = newest(versions);
+            results = newest(versions);
+        }
     }
 
     void start(@Observes StartupEvent event) {
+        int max = config.fleet().maxDevices();
+        devices = new LinkedHashMap<>(16, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, Device> eldest) {
+                if (size() <= max) {
+                    return false;
+                }
+                rejections.reject("fleet-state", "DEVICE_FORGOTTEN", "more than " + max + " devices"
+                        + " (tandem.fleet.max-devices): forgot " + eldest.getKey() + ", silent since "
+                        + eldest.getValue().lastSeenMs);
+                return true;
+            }
+        };
         if (config.fleet().enabled()) {
             loop = new ConsumerLoop("fleet-state", kafka.consumer("tandem-fleet-state"),
                     List.of(Topics.KAFKA_ACKS, Topics.KAFKA_TELEMETRY, Topics.KAFKA_RESULTS), this::apply,
@@ -141,16 +171,16 @@ public class FleetState {
     }
 
     private Device device(String id, String fleet) {
-        Device d = devices.computeIfAbsent(id, k -> new Device());
+        Device d = devices.computeIfAbsent(id, k -> new Device(config.fleet().versionsPerDevice()));
         d.deviceId = id;
         d.fleet = fleet;
         d.lastSeenMs = System.currentTimeMillis();
         return d;
     }
 
-    /** A JSON-friendly view of every device. */
+    /** A JSON-friendly view of every device, sorted by id. */
     public synchronized List<Map<String, Object>> view() {
-        return devices.values().stream().map(d -> {
+        return devices.values().stream().sorted(java.util.Comparator.comparing(d -> d.deviceId)).map(d -> {
             Map<String, Object> accuracy = new TreeMap<>();
             d.results.forEach((v, c) -> accuracy.put(v, Map.of("results", c[0], "with_ground_truth", c[1],
                     "accuracy", c[1] == 0 ? -1.0 : c[2] / (double) c[1])));
@@ -159,7 +189,7 @@ public class FleetState {
             m.put("fleet", d.fleet);
             m.put("group", d.group);
             m.put("active_version", d.activeVersion);
-            m.put("deploy_status", Map.copyOf(d.deployStatus));
+            m.put("deploy_status", new TreeMap<>(d.deployStatus));
             m.put("results", accuracy);
             Map<String, Object> answers = new TreeMap<>();
             d.answers.forEach((who, c) -> answers.put(who, Map.of("results", c[0], "with_ground_truth", c[1],

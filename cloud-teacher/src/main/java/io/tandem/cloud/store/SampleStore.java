@@ -18,10 +18,7 @@ import java.io.UncheckedIOException;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import org.jboss.logging.Logger;
 
@@ -30,7 +27,9 @@ import org.jboss.logging.Logger;
  * ({@code labelled.rec}) and one of human labels ({@code human-labels.rec}), repaired at start after a crash
  * ({@link RecordFiles#recover}). Each sample is kept once per (device, sequence), so a
  * redelivered Kafka record is not stored twice. {@link #sync()} makes everything appended so far durable;
- * the labeler commits Kafka offsets only after it. Samples are also held in memory, in arrival order.
+ * the labeler commits Kafka offsets only after it. Memory stays bounded however long the service runs
+ * ({@link SampleWindow}): the most recent {@code tandem.store.window-samples} samples are the training set,
+ * with every sample a person labelled; older ones stay in the file.
  */
 @ApplicationScoped
 public class SampleStore {
@@ -43,8 +42,7 @@ public class SampleStore {
     @Inject
     Rejections rejections;
 
-    private final Map<String, LabelledSample> samples = new LinkedHashMap<>();
-    private final Map<String, HumanLabel> humanLabels = new LinkedHashMap<>();
+    private SampleWindow memory;
     private Appender sampleFile;
     private Appender labelFile;
 
@@ -54,6 +52,8 @@ public class SampleStore {
         STORED,
         /** No stored sample has this device and sequence. */
         UNKNOWN_SAMPLE,
+        /** The sample is stored but older than the training window: a label would not be used. */
+        OUTSIDE_WINDOW,
         /** The label is not one of the sample's classes. */
         OUT_OF_RANGE
     }
@@ -76,17 +76,18 @@ public class SampleStore {
         Path dir = config.dataDir().resolve("samples");
         Path sampleFilePath = dir.resolve("labelled.rec");
         Path labelFilePath = dir.resolve("human-labels.rec");
-        load(sampleFilePath, Codecs.LABELLED_SAMPLE, s -> samples.put(key(s), s));
-        load(labelFilePath, Codecs.HUMAN_LABEL, l -> humanLabels.put(key(l.getDeviceId(), l.getSequence(),
+        memory = new SampleWindow(config.store().windowSamples(), config.store().dedupeKeys());
+        load(labelFilePath, Codecs.HUMAN_LABEL, l -> memory.label(key(l.getDeviceId(), l.getSequence(),
                 l.getIncarnation()), l));
+        load(sampleFilePath, Codecs.LABELLED_SAMPLE, s -> memory.add(key(s), s));
         try {
             sampleFile = new Appender(sampleFilePath);
             labelFile = new Appender(labelFilePath);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open sample store in " + dir, e);
         }
-        LOG.infof("sample store %s holds %d labelled samples and %d human labels", dir, samples.size(),
-                humanLabels.size());
+        LOG.infof("sample store %s holds %d labelled samples (%d in the training window) and %d human labels", dir,
+                memory.stored(), memory.trainingSet().size(), memory.humanLabels());
     }
 
     /**
@@ -133,21 +134,19 @@ public class SampleStore {
      */
     public synchronized boolean append(LabelledSample sample) {
         String key = key(sample);
-        LabelledSample stored = samples.get(key);
-        if (stored != null) {
-            if (stored.getExample().getIncarnation().equals(sample.getExample().getIncarnation())
-                    && stored.getExample().getInput().equals(sample.getExample().getInput())) {
-                return false;
-            }
+        SampleWindow.Arrival arrival = memory.classify(key, sample);
+        if (arrival == SampleWindow.Arrival.REDELIVERY) {
+            return false;
+        }
+        if (arrival == SampleWindow.Arrival.CONFLICT) {
             String other = key(sample.getExample().getDeviceId(), sample.getExample().getSequence(),
                     sample.getExample().getIncarnation().isEmpty() ? "x" + sample.getKafkaOffset()
                             : sample.getExample().getIncarnation());
-            if (samples.containsKey(other)) {
+            if (memory.classify(other, sample) == SampleWindow.Arrival.REDELIVERY) {
                 return false;
             }
             rejections.reject("sample-store", "SEQUENCE_REUSED", key + " arrived again with other content"
-                    + " (incarnation " + sample.getExample().getIncarnation() + ", stored "
-                    + stored.getExample().getIncarnation() + "): kept as " + other);
+                    + " (incarnation " + sample.getExample().getIncarnation() + "): kept as " + other);
             LOG.warnf("%s arrived again with other content: the device reused its sequence numbers; kept as %s",
                     key, other);
             sample = sample.toBuilder().setStoreKey(other).build();
@@ -158,17 +157,18 @@ public class SampleStore {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot append to sample store " + sampleFile.file, e);
         }
-        samples.put(key, sample);
+        memory.add(key, sample);
         return true;
     }
 
     /** Stores a person's label for a stored sample, checked against the sample's classes. */
     public synchronized LabelOutcome addHumanLabel(HumanLabel label) {
         String key = key(label.getDeviceId(), label.getSequence(), label.getIncarnation());
-        LabelledSample s = samples.get(key);
-        if (s == null) {
-            return LabelOutcome.UNKNOWN_SAMPLE;
+        Optional<LabelledSample> held = memory.sample(key);
+        if (held.isEmpty()) {
+            return memory.known(key) ? LabelOutcome.OUTSIDE_WINDOW : LabelOutcome.UNKNOWN_SAMPLE;
         }
+        LabelledSample s = held.get();
         if (label.getLabel() < 0 || label.getLabel() >= s.getTeacherLogitsCount()) {
             return LabelOutcome.OUT_OF_RANGE;
         }
@@ -177,7 +177,7 @@ public class SampleStore {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot append to " + labelFile.file, e);
         }
-        humanLabels.put(key, label);
+        memory.label(key, label);
         sync();
         return LabelOutcome.STORED;
     }
@@ -194,29 +194,42 @@ public class SampleStore {
         }
     }
 
-    /** Number of stored samples. */
-    public synchronized int size() {
-        return samples.size();
+    /** Number of samples stored, including those older than the training window. */
+    public synchronized long size() {
+        return memory.stored();
+    }
+
+    /** Number of stored samples that left the training window (they stay in the file). */
+    public synchronized long leftWindow() {
+        return memory.leftWindow();
+    }
+
+    /** The training window's size in samples. */
+    public int windowSamples() {
+        return memory.windowSamples();
     }
 
     /** Number of samples a person labelled. */
     public synchronized long humanLabels() {
-        return humanLabels.size();
+        return memory.humanLabels();
     }
 
-    /** The stored sample with this key. */
+    /** The stored sample with this key, if it is in the training window or a person labelled it. */
     public synchronized Optional<LabelledSample> sample(String key) {
-        return Optional.ofNullable(samples.get(key));
+        return memory.sample(key);
     }
 
     /** The person's label of a sample, if it has one. */
     public synchronized Optional<HumanLabel> humanLabel(String key) {
-        return Optional.ofNullable(humanLabels.get(key));
+        return memory.humanLabel(key);
     }
 
-    /** Every stored sample, in arrival order. */
-    public synchronized List<LabelledSample> readAll() {
-        return new ArrayList<>(samples.values());
+    /**
+     * The training set: the most recent {@code tandem.store.window-samples} samples in arrival order, after
+     * the older samples a person labelled.
+     */
+    public synchronized List<LabelledSample> trainingSet() {
+        return memory.trainingSet();
     }
 
     @PreDestroy

@@ -6,5 +6,5 @@ package io.tandem.cloud.store;
  * @param added samples appended by this batch
  * @param storedSamples samples in the store now
  */
-public record SamplesStored(int added, int storedSamples) {
+public record SamplesStored(int added, long storedSamples) {
 }

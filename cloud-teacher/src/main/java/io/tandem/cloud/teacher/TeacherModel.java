@@ -139,7 +139,7 @@ public class TeacherModel {
     public synchronized float[] logits(byte[][] raw) {
         load();
         int pixels = raw[0].length;
-        float[] x = new float[raw.length * pixels];
+        float[] x = new float[Math.multiplyExact(raw.length, pixels)];
         for (int i = 0; i < raw.length; i++) {
             normalization.apply(raw[i], 0, pixels, x, i * pixels);
         }

@@ -28,7 +28,7 @@ class LabelerTest {
     EventProbe events;
 
     private LabelledSample stored(String device, long sequence) {
-        return store.readAll().stream().filter(s -> s.getExample().getDeviceId().equals(device)
+        return store.trainingSet().stream().filter(s -> s.getExample().getDeviceId().equals(device)
                 && s.getExample().getSequence() == sequence).findFirst().orElse(null);
     }
 
@@ -52,7 +52,7 @@ class LabelerTest {
         assertEquals(store.size(), events.stored().get(events.stored().size() - 1).storedSamples());
 
         long duplicates = Wire.stat("duplicates_ignored");
-        int size = store.size();
+        long size = store.size();
         Wire.produceKafka(Topics.KAFKA_SAMPLES, "lab-1", Codecs.HARD_EXAMPLE.encode(e));
         assertTrue(Wire.eventually(Duration.ofSeconds(30), () -> Wire.stat("duplicates_ignored") == duplicates + 1),
                 "a redelivered sample is recognised");

@@ -116,7 +116,7 @@ public final class OnnxClassifier implements AutoCloseable {
         input.put(normalised, 0, values).flip();
         try (OnnxTensor x = OnnxTensor.createTensor(env, input, shape);
              OrtSession.Result result = session.run(Map.of(inputName, x))) {
-            float[] flat = new float[n * classes];
+            float[] flat = new float[Math.multiplyExact(n, classes)];
             ((OnnxTensor) result.get(0)).getFloatBuffer().get(flat);
             return flat;
         } catch (OrtException e) {
@@ -130,7 +130,7 @@ public final class OnnxClassifier implements AutoCloseable {
         int n = images.size();
         int pixels = images.imageSize();
         float[] batch = new float[BATCH * pixels];
-        float[] out = new float[n * classes];
+        float[] out = new float[Math.multiplyExact(n, classes)];
         for (int start = 0; start < n; start += BATCH) {
             int b = Math.min(BATCH, n - start);
             normalization.apply(images.pixels(), start * pixels, b * pixels, batch, 0);

@@ -26,9 +26,9 @@ public record EdgeSamples(ImageSet images, float[] teacherLogits, List<String> s
     /** Converts samples whose input is a {@code rows x cols} grey image of unsigned bytes. */
     public static EdgeSamples from(List<LabelledSample> samples, int rows, int cols, int classes) {
         int pixels = rows * cols;
-        byte[] images = new byte[samples.size() * pixels];
+        byte[] images = new byte[Math.multiplyExact(samples.size(), pixels)];
         int[] labels = new int[samples.size()];
-        float[] logits = new float[samples.size() * classes];
+        float[] logits = new float[Math.multiplyExact(samples.size(), classes)];
         List<String> skipped = new ArrayList<>();
         int n = 0;
         for (LabelledSample s : samples) {

@@ -78,9 +78,9 @@ public final class FleetStudentRecipe {
             return s;
         }
         ImageSet images = s.images();
-        byte[] pixels = new byte[images.pixels().length * times];
+        byte[] pixels = new byte[Math.multiplyExact(images.pixels().length, times)];
         int[] labels = new int[images.labels().length * times];
-        float[] logits = new float[s.teacherLogits().length * times];
+        float[] logits = new float[Math.multiplyExact(s.teacherLogits().length, times)];
         for (int t = 0; t < times; t++) {
             System.arraycopy(images.pixels(), 0, pixels, t * images.pixels().length, images.pixels().length);
             System.arraycopy(images.labels(), 0, labels, t * images.labels().length, images.labels().length);

@@ -46,7 +46,7 @@ public final class ModelQuantizer {
                     + calibration.imageSize());
         }
         int n = calibration.size();
-        float[] inputs = new float[n * calibration.imageSize()];
+        float[] inputs = new float[Math.multiplyExact(n, calibration.imageSize())];
         normalization.apply(calibration.pixels(), 0, inputs.length, inputs, 0);
         Map<String, Calibrator.Range> ranges = Calibrator.ranges(model, inputs, n, inputShape, config.calibration(),
                 config.percentile());

@@ -87,7 +87,7 @@ public final class TrainedModel implements AutoCloseable {
         int n = images.size();
         int classes = architecture.classes();
         int pixels = images.imageSize();
-        float[] out = new float[n * classes];
+        float[] out = new float[Math.multiplyExact(n, classes)];
         float[] batch = new float[EVAL_BATCH * pixels];
         ParameterStore store = new ParameterStore(model.getNDManager(), false);
         for (int start = 0; start < n; start += EVAL_BATCH) {
