@@ -6,11 +6,8 @@ import io.moquette.broker.subscriptions.Topic;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 
@@ -18,7 +15,8 @@ import java.util.Map;
  * Credentials and topic rights of the embedded MQTT broker, from two files in one folder, read again when
  * they change (so credentials issued or revoked while the broker runs take effect without a restart):
  * <ul>
- * <li>{@code passwords}: one {@code user:sha256-hex-of-password} per line;</li>
+ * <li>{@code passwords}: one {@code user:ENTRY} per line, in Mosquitto's format ({@link MosquittoPasswords}),
+ * so the same file serves Mosquitto;</li>
  * <li>{@code acl}: Mosquitto's ACL syntax: {@code user NAME} starts a user's rules, {@code topic
  * read|write|readwrite FILTER} grants one, {@code pattern read|write|readwrite FILTER} grants one to every
  * user, with {@code %u} standing for the user name.</li>
@@ -68,7 +66,7 @@ final class FileAuth implements IAuthenticator, IAuthorizatorPolicy {
                 for (String line : Files.readAllLines(passwordsFile)) {
                     int colon = line.indexOf(':');
                     if (!line.isBlank() && !line.startsWith("#") && colon > 0) {
-                        p.put(line.substring(0, colon).trim(), line.substring(colon + 1).trim().toLowerCase());
+                        p.put(line.substring(0, colon).trim(), line.substring(colon + 1).trim());
                     }
                 }
             }
@@ -122,7 +120,7 @@ final class FileAuth implements IAuthenticator, IAuthorizatorPolicy {
         synchronized (this) {
             expected = passwords.get(username);
         }
-        return expected != null && MessageDigest.isEqual(expected.getBytes(), sha256(password).getBytes());
+        return expected != null && MosquittoPasswords.matches(password, expected);
     }
 
     @Override
@@ -181,13 +179,5 @@ final class FileAuth implements IAuthenticator, IAuthorizatorPolicy {
             }
         }
         return r.length == t.length;
-    }
-
-    static String sha256(byte[] password) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(password));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

@@ -34,8 +34,15 @@ class FileAuthTest {
             pattern read tandem/v1/+/deploy
             """;
 
+    /** Entries Mosquitto 2.0.11's {@code mosquitto_passwd} wrote for these passwords (the broker only reads them). */
+    private static final java.util.Map<String, String> MOSQUITTO_PASSWD = java.util.Map.of(
+            "cloud-secret", "$7$101$vr25JY17EwF9tQIL$eDecyELTtEImNkXF3baZeaFZHkEL7GNrsFkU/oFyRwbfKCS7npcg24XWL9VFr4+ynU97NkTDjmv5h1f9+65Bmw==",
+            "one", "$7$101$b5hjHogBbPCele8L$LLS0SJTz0RAbmBJ9IZHOJ5QDOMgYFRPDSE0SdrTo/4OXS7nYSvIjN1PTgaqLQUX4+ESCdR+0R64/FQjdUvBEhw==",
+            "two", "$7$101$gvgI0v4c07XCPne1$oY/BtiF+f1+huwoOJ/doNSenNK9KCYzmkcGeMei+4G5YlPqYjMzdG1vn3hXwXtyXUvfC2s2f7GyBNhwwJ9R1Ng==",
+            "three", "$7$101$Dd/GCP2WFquuuUDE$K2x16nneDWO+T3wXOn0MrclfmWMyEnWBw5FF7vh9UbT8XztQfsMk7Fz5NTUqv6xqgDDwfvC+VuoEoxAgL74XAQ==");
+
     private static String entry(String user, String password) {
-        return user + ":" + FileAuth.sha256(password.getBytes(StandardCharsets.UTF_8)) + "\n";
+        return user + ":" + MOSQUITTO_PASSWD.get(password) + "\n";
     }
 
     private static MqttConnectOptions as(String user, String password) {

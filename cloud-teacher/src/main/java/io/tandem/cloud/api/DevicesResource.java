@@ -46,6 +46,14 @@ public class DevicesResource {
         }
     }
 
+    /** Issues credentials to a device and answers with the password alone, for provisioning scripts. */
+    @POST
+    @Path("/{id}/credentials")
+    @Produces(MediaType.TEXT_PLAIN)
+    public String issuePassword(@PathParam("id") String id) {
+        return issue(id).password() + "\n";
+    }
+
     /** Revokes a device's credentials. */
     @DELETE
     @Path("/{id}/credentials")

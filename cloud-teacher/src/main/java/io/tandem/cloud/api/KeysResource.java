@@ -11,7 +11,7 @@ import java.util.Map;
 
 /**
  * The model-signing keys: {@code GET /api/keys} lists the public keys (what devices pin, base64 X.509)
- * and which signs now; {@code POST /api/keys/rotate} makes a new key endorsed by the current one.
+ * and which signs now; {@code GET /api/keys/current} the one that signs now as text; {@code POST /api/keys/rotate} makes a new key endorsed by the current one.
  */
 @Path("/api/keys")
 @Produces(MediaType.APPLICATION_JSON)
@@ -24,6 +24,14 @@ public class KeysResource {
     @GET
     public Map<String, Object> keys() {
         return Map.of("current", signer.currentKeyId(), "keys", signer.publicKeys());
+    }
+
+    /** The key that signs now, as base64 text: what a provisioning script hands a device ({@code --trusted-key}). */
+    @GET
+    @Path("/current")
+    @Produces(MediaType.TEXT_PLAIN)
+    public String current() {
+        return signer.publicKeys().get(signer.currentKeyId()) + "\n";
     }
 
     /** Rotates the signing key. */

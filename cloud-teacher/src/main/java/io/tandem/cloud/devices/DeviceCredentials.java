@@ -20,8 +20,9 @@ import org.jboss.logging.Logger;
 
 /**
  * MQTT credentials the cloud issues to devices, and the broker's files that carry them
- * ({@code tandem.mqtt.auth-dir}): {@code passwords} holds each user's sha256 of its password (never the
- * password), {@code acl} the topic rights in Mosquitto's syntax. The cloud's own user may read and write every
+ * ({@code tandem.mqtt.auth-dir}): {@code passwords} holds each user's salted PBKDF2 hash of its password in
+ * Mosquitto's format (never the password), {@code acl} the topic rights in Mosquitto's syntax, so the same
+ * files serve the embedded broker and Mosquitto ({@code docker/mosquitto-run.sh} reloads it on a change). The cloud's own user may read and write every
  * Tandem topic; a device may publish only on its own streams and read only its own and its fleet's deploy
  * topics, so only the cloud can change what the fleet runs. The embedded broker reads the files again when
  * they change; a password is shown once, when issued.
@@ -50,7 +51,7 @@ public class DeviceCredentials {
         }
         synchronized (this) {
             Map<String, String> users = read();
-            users.put(config.mqtt().username(), sha256(config.mqtt().password().get()));
+            users.put(config.mqtt().username(), MqttPasswords.entry(config.mqtt().password().get()));
             write(users);
         }
         LOG.infof("MQTT credentials and topic rights in %s", config.mqtt().authDir().get());
@@ -71,7 +72,7 @@ public class DeviceCredentials {
         RANDOM.nextBytes(secret);
         String password = Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
         Map<String, String> users = read();
-        users.put(deviceId, sha256(password));
+        users.put(deviceId, MqttPasswords.entry(password));
         write(users);
         return new Issued(deviceId, deviceId, password);
     }
@@ -136,10 +137,5 @@ public class DeviceCredentials {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the broker's credentials in " + dir(), e);
         }
-    }
-
-    /** The sha256 (hex) of a password, as the broker's {@code passwords} file holds it. */
-    public static String sha256(String password) {
-        return io.tandem.cloud.auth.ApiAuth.hash(password);
     }
 }

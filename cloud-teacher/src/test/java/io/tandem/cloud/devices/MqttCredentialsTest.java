@@ -49,6 +49,12 @@ class MqttCredentialsTest {
     @ConfigProperty(name = "tandem.mqtt.password")
     String cloudPassword;
 
+    @ConfigProperty(name = "tandem.mqtt.auth-dir")
+    Path authDir;
+
+    @ConfigProperty(name = "quarkus.http.test-port")
+    int httpPort;
+
     private static MqttConnectOptions as(String user, String password) {
         MqttConnectOptions o = new MqttConnectOptions();
         o.setCleanSession(true);
@@ -114,5 +120,107 @@ class MqttCredentialsTest {
             assertThrows(MqttException.class, () -> revoked.connect(as("cam-cred", password)));
         }
         given().delete("/api/devices/cam-cred/credentials").then().statusCode(404);
+    }
+
+    /** Connects, or says why not. */
+    private static String tryConnect(MqttClient client, String user, String password) {
+        try {
+            client.connect(as(user, password));
+            return "connected";
+        } catch (MqttException e) {
+            return "refused: " + e.getMessage();
+        }
+    }
+
+    /**
+     * The compose topology's Mosquitto, as a process: {@code docker/mosquitto.conf} run by
+     * {@code docker/mosquitto-run.sh} on the files the cloud writes, devices provisioned by
+     * {@code docker/provision-devices.sh}. Mosquitto enforces the cloud's passwords and topic rights, and a
+     * revocation reaches it without a restart.
+     */
+    @Test
+    void mosquittoEnforcesWhatTheCloudIssuesAndRevokes() throws Exception {
+        Path repo = Path.of("..").toAbsolutePath().normalize();
+        Path base = Files.createTempDirectory("mosquitto");
+        Path secrets = base.resolve("secrets");
+        ProcessBuilder provisioning = new ProcessBuilder("sh", repo.resolve("docker/provision-devices.sh").toString(),
+                secrets.toString(), "cam-m1", "cam-m2").inheritIO();
+        provisioning.environment().put("TANDEM_URL", "http://127.0.0.1:" + httpPort);
+        assertEquals(0, provisioning.start().waitFor(), "provisioning succeeds");
+        String password1 = Files.readString(secrets.resolve("cam-m1.mqtt-password")).trim();
+        String password2 = Files.readString(secrets.resolve("cam-m2.mqtt-password")).trim();
+        assertEquals(given().accept("text/plain").get("/api/keys/current").then().statusCode(200).extract().asString(),
+                Files.readString(secrets.resolve("cam-m1.mqtt-password").resolveSibling("cloud-key.pub")));
+
+        int port;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        String conf = Files.readString(repo.resolve("docker/mosquitto.conf"))
+                .replace("listener 1883", "listener " + port + " 127.0.0.1")
+                .replace("/mosquitto/run/", base.resolve("run") + "/")
+                .replace("/mosquitto/data/", base.resolve("data") + "/");
+        if (new com.sun.security.auth.module.UnixSystem().getUid() == 0) {
+            conf += "\n# the test's temporary folders are root's own\nuser root\n";
+        }
+        Files.createDirectories(base.resolve("data"));
+        Files.writeString(base.resolve("mosquitto.conf"), conf);
+        ProcessBuilder pb = new ProcessBuilder("sh", repo.resolve("docker/mosquitto-run.sh").toString(),
+                base.resolve("mosquitto.conf").toString()).redirectErrorStream(true)
+                .redirectOutput(base.resolve("mosquitto.log").toFile());
+        pb.environment().put("TANDEM_MQTT_AUTH_DIR", authDir.toString());
+        pb.environment().put("TANDEM_MQTT_RUN_DIR", base.resolve("run").toString());
+        pb.environment().put("TANDEM_MQTT_AUTH_POLL_S", "1");
+        Process mosquitto = pb.start();
+        String url = "tcp://127.0.0.1:" + port;
+        try {
+            assertTrue(Wire.eventually(Duration.ofSeconds(20), () -> {
+                try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
+                    return true;
+                } catch (java.io.IOException e) {
+                    return false;
+                }
+            }), "Mosquitto listens: " + Files.readString(base.resolve("mosquitto.log")));
+            try (MqttClient anonymous = new MqttClient(url, "anon-m", new MemoryPersistence());
+                 MqttClient stranger = new MqttClient(url, "cam-m9", new MemoryPersistence());
+                 MqttClient cloud = new MqttClient(url, "cloud-m", new MemoryPersistence());
+                 MqttClient device = new MqttClient(url, "cam-m1", new MemoryPersistence())) {
+                assertTrue(tryConnect(anonymous, null, null).startsWith("refused"), "anonymous clients are refused");
+                assertTrue(tryConnect(stranger, "cam-m9", password1).startsWith("refused"), "a borrowed password too");
+                assertEquals("connected", tryConnect(cloud, "tandem-cloud", cloudPassword));
+                assertEquals("connected", tryConnect(device, "cam-m1", password1));
+                BlockingQueue<String> seen = new LinkedBlockingQueue<>();
+                cloud.subscribe(Topics.MQTT_PREFIX + "#", 1, (t, m) -> seen.add(t));
+                device.publish(Topics.mqtt("f-m", "cam-m2", Topics.DeviceStream.SAMPLES), new byte[] {1}, 1, false);
+                device.publish(Topics.fleetDeploy("f-m"), new byte[] {2}, 1, true);
+                device.publish(Topics.mqtt("f-m", "cam-m1", Topics.DeviceStream.SAMPLES), new byte[] {3}, 1, false);
+                assertEquals(Topics.mqtt("f-m", "cam-m1", Topics.DeviceStream.SAMPLES), seen.poll(10, TimeUnit.SECONDS),
+                        "a device's own stream goes through");
+                assertNull(seen.poll(1, TimeUnit.SECONDS), "publishing as another device or a deploy command does not");
+                BlockingQueue<String> deploys = new LinkedBlockingQueue<>();
+                device.subscribe(Topics.deviceDeploy("f-m", "cam-m1"), 1, (t, m) -> deploys.add(t));
+                cloud.publish(Topics.deviceDeploy("f-m", "cam-m1"), new byte[] {4}, 1, false);
+                assertEquals(Topics.deviceDeploy("f-m", "cam-m1"), deploys.poll(10, TimeUnit.SECONDS),
+                        "the device reads its deploy topic");
+                device.disconnect();
+                cloud.disconnect();
+            }
+
+            try (MqttClient before = new MqttClient(url, "cam-m2", new MemoryPersistence())) {
+                assertEquals("connected", tryConnect(before, "cam-m2", password2));
+                before.disconnect();
+            }
+            given().delete("/api/devices/cam-m2/credentials").then().statusCode(204);
+            assertTrue(Wire.eventually(Duration.ofSeconds(15), () -> {
+                try (MqttClient revoked = new MqttClient(url, "cam-m2", new MemoryPersistence())) {
+                    return tryConnect(revoked, "cam-m2", password2).startsWith("refused");
+                } catch (MqttException e) {
+                    return false;
+                }
+            }), "a revoked password is refused without restarting Mosquitto");
+        } finally {
+            mosquitto.destroy();
+            mosquitto.waitFor(10, TimeUnit.SECONDS);
+        }
     }
 }
