@@ -94,6 +94,10 @@ public final class EdgeAgent implements Runnable {
             + " /api/devices/ID/credentials; the user name is the device id), or @FILE holding it (default: none)")
     String mqttPassword = "";
 
+    @Option(names = "--mqtt-ca", description = "For an ssl:// broker: the certificates (PEM or DER) the device"
+            + " trusts, the broker's own or its authority's (default: the JVM's trust store)")
+    String mqttCa = "";
+
     @Option(names = "--mqtt-keep-alive-s", description = "MQTT keep-alive (default: ${DEFAULT-VALUE})")
     int mqttKeepAliveS = DeviceConfig.MqttTuning.DEFAULT.keepAliveSeconds();
 
@@ -237,7 +241,8 @@ public final class EdgeAgent implements Runnable {
     DeviceConfig config() {
         return new DeviceConfig(deviceId, fleet, group, mqttUrl, workDir, threads, framesPerVersion, fps,
                 Duration.ofMillis(telemetryMs), resultsBatch, Duration.ofMillis(connectTimeoutMs),
-                new DeviceConfig.MqttTuning(mqttMaxInflight, mqttOfflineBuffer, mqttKeepAliveS, secret(mqttPassword)),
+                new DeviceConfig.MqttTuning(mqttMaxInflight, mqttOfflineBuffer, mqttKeepAliveS, secret(mqttPassword),
+                        mqttCa),
                 new DeviceConfig.OtaSettings(Duration.ofMillis(otaConnectTimeoutMs), Duration.ofMillis(otaReadTimeoutMs),
                         Duration.ofMillis(otaDownloadTimeoutMs), otaMaxBytes, otaAttempts,
                         Duration.ofMillis(otaRetryBackoffMs), otaProbationFrames, otaLatencyFactor, trustedKeys(),

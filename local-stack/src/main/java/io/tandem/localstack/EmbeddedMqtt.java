@@ -7,8 +7,9 @@ import java.io.UncheckedIOException;
 import java.util.Properties;
 
 /**
- * An MQTT 3.1.1 broker (Moquette) bound to 127.0.0.1, with retained messages and QoS 1 kept in memory for
- * the life of the process. Telemetry to Moquette's authors is off.
+ * An MQTT 3.1.1 broker (Moquette) bound to 127.0.0.1, persisting sessions, queued QoS 1 messages and retained
+ * messages under its data folder; with a TLS listener beside the plain one when configured. Telemetry to
+ * Moquette's authors is off.
  */
 public final class EmbeddedMqtt implements AutoCloseable {
 
@@ -44,6 +45,14 @@ public final class EmbeddedMqtt implements AutoCloseable {
         p.setProperty("session_queue_size", Integer.toString(SESSION_QUEUE_SIZE));
         p.setProperty("netty.mqtt.message_size", Integer.toString(config.mqttMaxMessageBytes()));
         p.setProperty("immediate_buffer_flush", "true");
+        if (config.mqttTls() != null) {
+            p.setProperty("ssl_provider", "JDK");
+            p.setProperty("ssl_port", Integer.toString(config.mqttTls().port()));
+            p.setProperty("jks_path", config.mqttTls().keyStore().toAbsolutePath().toString());
+            p.setProperty("key_store_type", "pkcs12");
+            p.setProperty("key_store_password", config.mqttTls().password());
+            p.setProperty("key_manager_password", config.mqttTls().password());
+        }
         server = new Server();
         try {
             if (config.mqttAuthDir() == null) {

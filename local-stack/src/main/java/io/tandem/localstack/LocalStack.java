@@ -22,6 +22,7 @@ public final class LocalStack implements AutoCloseable {
     private static final String USAGE = """
             usage: local-stack [--host H] [--kafka-port N] [--kafka-controller-port N] [--mqtt-port N]
                                [--partitions N] [--topics a,b,...] [--data-dir DIR] [--mqtt-auth-dir DIR]
+                               [--mqtt-tls-port N --mqtt-tls-keystore FILE --mqtt-tls-password P|@FILE]
             Runs an embedded Kafka broker (KRaft) and an embedded MQTT broker until SIGTERM.
               --host                   address to bind (default 127.0.0.1)
               --kafka-port             Kafka client port (default 9092)
@@ -31,7 +32,10 @@ public final class LocalStack implements AutoCloseable {
               --topics                 Kafka topics to create at start (default: none)
               --data-dir               folder for the Kafka log and MQTT persistence (default target/local-stack)
               --mqtt-auth-dir          folder of the MQTT broker's passwords and acl files (default: none,
-                                       anonymous clients may do anything)""";
+                                       anonymous clients may do anything)
+              --mqtt-tls-port          port of a TLS listener beside the plain one (default: none)
+              --mqtt-tls-keystore      PKCS12 file with the broker's key and certificate
+              --mqtt-tls-password      its password, or @FILE holding it""";
 
     private final LocalStackConfig config;
     private final List<String> topics;
@@ -80,6 +84,9 @@ public final class LocalStack implements AutoCloseable {
         List<String> topics = new ArrayList<>();
         Path dataDir = Path.of("target/local-stack");
         Path mqttAuthDir = null;
+        int tlsPort = 0;
+        Path tlsKeyStore = null;
+        String tlsPassword = "";
         for (int i = 0; i < args.length; i++) {
             String option = args[i];
             if (option.equals("--help") || option.equals("-h")) {
@@ -100,11 +107,27 @@ public final class LocalStack implements AutoCloseable {
                         .forEach(topics::add);
                 case "--data-dir" -> dataDir = Path.of(value);
                 case "--mqtt-auth-dir" -> mqttAuthDir = Path.of(value);
+                case "--mqtt-tls-port" -> tlsPort = number(option, value);
+                case "--mqtt-tls-keystore" -> tlsKeyStore = Path.of(value);
+                case "--mqtt-tls-password" -> tlsPassword = secret(value);
                 default -> throw new IllegalArgumentException("unknown option " + option);
             }
         }
+        if ((tlsPort != 0) != (tlsKeyStore != null)) {
+            throw new IllegalArgumentException("--mqtt-tls-port and --mqtt-tls-keystore go together");
+        }
+        LocalStackConfig.TlsListener tls = tlsPort == 0 ? null
+                : new LocalStackConfig.TlsListener(tlsPort, tlsKeyStore, tlsPassword);
         return new LocalStack(new LocalStackConfig(host, kafkaPort, controllerPort, mqttPort, partitions,
-                MQTT_MAX_MESSAGE_BYTES, dataDir, mqttAuthDir), topics);
+                MQTT_MAX_MESSAGE_BYTES, dataDir, mqttAuthDir, tls), topics);
+    }
+
+    private static String secret(String value) {
+        try {
+            return value.startsWith("@") ? java.nio.file.Files.readString(Path.of(value.substring(1))).trim() : value;
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException("cannot read " + value.substring(1) + ": " + e.getMessage());
+        }
     }
 
     private static int number(String option, String value) {

@@ -2,6 +2,7 @@ package io.tandem.cloud.bridge;
 
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
+import io.tandem.cloud.config.MqttLogin;
 import io.tandem.cloud.config.TandemConfig;
 import io.tandem.cloud.kafka.KafkaClients;
 import io.tandem.cloud.metrics.Rejections;
@@ -72,11 +73,7 @@ public class MqttKafkaBridge {
             options.setAutomaticReconnect(true);
             options.setMaxInflight(config.mqtt().maxInflight());
             options.setKeepAliveInterval(config.mqtt().keepAliveSeconds());
-            config.mqtt().password().ifPresent(pw -> {
-                options.setUserName(config.mqtt().username());
-                options.setPassword(pw.toCharArray());
-            });
-            client.connect(options);
+            client.connect(MqttLogin.apply(config.mqtt(), options));
             subscribe();
         } catch (MqttException e) {
             throw new IllegalStateException("bridge cannot connect to MQTT broker " + config.mqtt().url() + ": "

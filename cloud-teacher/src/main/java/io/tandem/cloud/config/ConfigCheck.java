@@ -107,6 +107,13 @@ public class ConfigCheck {
         range(out, "tandem.store.dedupe-keys", c.store().dedupeKeys(), c.store().windowSamples(), 20_000_000);
         range(out, "tandem.mqtt.max-inflight", c.mqtt().maxInflight(), 10, 65_535);
         range(out, "tandem.mqtt.keep-alive-seconds", c.mqtt().keepAliveSeconds(), 1, 3600);
+        c.mqtt().caFile().ifPresent(ca -> {
+            try {
+                io.tandem.proto.MqttTls.trusting(ca);
+            } catch (IllegalArgumentException e) {
+                out.add("tandem.mqtt.ca-file: " + e.getMessage());
+            }
+        });
         if (!c.publicUrl().startsWith("http://") && !c.publicUrl().startsWith("https://")) {
             out.add("tandem.public-url must be an http(s) URL devices can reach, got " + c.publicUrl());
         }

@@ -122,6 +122,12 @@ public interface TandemConfig {
         Optional<String> password();
 
         /**
+         * For an {@code ssl://} broker URL: the certificates (PEM or DER) the cloud trusts, the broker's own or its
+         * authority's; none = the JVM's trust store.
+         */
+        Optional<Path> caFile();
+
+        /**
          * Folder of the broker's {@code passwords} and {@code acl} files, which the cloud writes: its own user,
          * the devices it issued credentials to, and the topic rights. None = the cloud issues no credentials.
          */

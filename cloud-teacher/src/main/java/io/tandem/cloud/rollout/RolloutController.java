@@ -2,6 +2,7 @@ package io.tandem.cloud.rollout;
 
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
+import io.tandem.cloud.config.MqttLogin;
 import io.tandem.cloud.config.TandemConfig;
 import io.tandem.cloud.signing.ModelSigner;
 import io.tandem.cloud.retrain.StudentPromoted;
@@ -144,11 +145,7 @@ public class RolloutController {
             options.setCleanSession(true);
             options.setAutomaticReconnect(true);
             options.setKeepAliveInterval(config.mqtt().keepAliveSeconds());
-            config.mqtt().password().ifPresent(pw -> {
-                options.setUserName(config.mqtt().username());
-                options.setPassword(pw.toCharArray());
-            });
-            client.connect(options);
+            client.connect(MqttLogin.apply(config.mqtt(), options));
         }
         return client;
     }

@@ -46,20 +46,28 @@ public record DeviceConfig(String deviceId, String fleet, String group, String m
      * @param keepAliveSeconds keep-alive interval (default 10, 1..3600)
      * @param password the device's MQTT password, issued by the cloud (its user name is the device id);
      *     empty = connect anonymously (a broker without credentials)
+     * @param caFile for an {@code ssl://} broker: the certificates (PEM or DER) the device trusts, the broker's
+     *     own or its authority's; empty = the JVM's default trust store
      */
-    public record MqttTuning(int maxInflight, int offlineBuffer, int keepAliveSeconds, String password) {
+    public record MqttTuning(int maxInflight, int offlineBuffer, int keepAliveSeconds, String password,
+            String caFile) {
 
         /** The defaults. */
         public static final MqttTuning DEFAULT = new MqttTuning(1000, 20_000, 10);
 
         /** Tuning without a password. */
         public MqttTuning(int maxInflight, int offlineBuffer, int keepAliveSeconds) {
-            this(maxInflight, offlineBuffer, keepAliveSeconds, "");
+            this(maxInflight, offlineBuffer, keepAliveSeconds, "", "");
         }
 
         /** This tuning with the device's MQTT password. */
         public MqttTuning withPassword(String password) {
-            return new MqttTuning(maxInflight, offlineBuffer, keepAliveSeconds, password);
+            return new MqttTuning(maxInflight, offlineBuffer, keepAliveSeconds, password, caFile);
+        }
+
+        /** This tuning trusting, for {@code ssl://} brokers, only the certificates in {@code caFile}. */
+        public MqttTuning withCaFile(String caFile) {
+            return new MqttTuning(maxInflight, offlineBuffer, keepAliveSeconds, password, caFile);
         }
 
         /** Checks the ranges, naming the value out of range. */
@@ -70,6 +78,7 @@ public record DeviceConfig(String deviceId, String fleet, String group, String m
             require(keepAliveSeconds >= 1 && keepAliveSeconds <= 3600, "MQTT keep-alive must be in 1..3600 s, got "
                     + keepAliveSeconds);
             password = password == null ? "" : password;
+            caFile = caFile == null ? "" : caFile;
         }
     }
 

@@ -1,6 +1,7 @@
 package io.tandem.edge.link;
 
 import io.tandem.edge.device.DeviceConfig;
+import io.tandem.proto.MqttTls;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -77,6 +78,9 @@ public final class MqttLink implements AutoCloseable {
         if (!tuning.password().isEmpty()) {
             options.setUserName(client.getClientId());
             options.setPassword(tuning.password().toCharArray());
+        }
+        if (!tuning.caFile().isEmpty()) {
+            options.setSocketFactory(MqttTls.trusting(Path.of(tuning.caFile())));
         }
         long deadline = System.currentTimeMillis() + timeoutMs;
         while (true) {
