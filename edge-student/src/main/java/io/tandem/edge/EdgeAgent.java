@@ -6,6 +6,7 @@ import io.tandem.edge.feed.ImageFolderSource;
 import io.tandem.proto.Codecs;
 import io.tandem.proto.v1.ModelManifest;
 import io.tandem.edge.joint.TeacherClient;
+import io.tandem.edge.uplink.SampleLedger;
 import io.tandem.edge.uplink.UploadQueue;
 import io.tandem.edge.device.EdgeDevice;
 import io.tandem.edge.feed.LoopingIdxSource;
@@ -179,6 +180,10 @@ public final class EdgeAgent implements Runnable {
             + " request (default: ${DEFAULT-VALUE})")
     long teacherBreakerOpenMs = TeacherClient.Settings.OFF.openFor().toMillis();
 
+    @Option(names = "--sample-ledger", description = "Append each sample's fate (queued, acknowledged, dropped) with"
+            + " its incarnation and sequence to this file: an audit trail (default: none)")
+    Path sampleLedger;
+
     @Option(names = "--model", description = "A model shipped with the device (ONNX), served until the cloud deploys"
             + " one; needs --manifest")
     Path model;
@@ -277,10 +282,17 @@ public final class EdgeAgent implements Runnable {
                 System.out.println("[" + deviceId + "] provisioned " + m.getVersion() + " from " + model);
             }
         }
+        SampleLedger ledger = sampleLedger == null ? null : new SampleLedger(sampleLedger);
+        if (ledger != null) {
+            device.observeUploads(ledger);
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             device.stop(Duration.ofSeconds(15));
             writeStatus(device);
+            if (ledger != null) {
+                ledger.close();
+            }
             stopped.countDown();
         }, "edge-shutdown"));
         device.start();

@@ -23,6 +23,7 @@ public final class LocalStack implements AutoCloseable {
             usage: local-stack [--host H] [--kafka-port N] [--kafka-controller-port N] [--mqtt-port N]
                                [--partitions N] [--topics a,b,...] [--data-dir DIR] [--mqtt-auth-dir DIR]
                                [--mqtt-tls-port N --mqtt-tls-keystore FILE --mqtt-tls-password P|@FILE]
+                               [--brokers kafka,mqtt]
             Runs an embedded Kafka broker (KRaft) and an embedded MQTT broker until SIGTERM.
               --host                   address to bind (default 127.0.0.1)
               --kafka-port             Kafka client port (default 9092)
@@ -35,10 +36,14 @@ public final class LocalStack implements AutoCloseable {
                                        anonymous clients may do anything)
               --mqtt-tls-port          port of a TLS listener beside the plain one (default: none)
               --mqtt-tls-keystore      PKCS12 file with the broker's key and certificate
-              --mqtt-tls-password      its password, or @FILE holding it""";
+              --mqtt-tls-password      its password, or @FILE holding it
+              --brokers                which brokers this process runs (default kafka,mqtt); one alone lets
+                                       each be stopped and restarted on its own""";
 
     private final LocalStackConfig config;
     private final List<String> topics;
+    private boolean runKafka = true;
+    private boolean runMqtt = true;
     private EmbeddedKafka kafka;
     private EmbeddedMqtt mqtt;
 
@@ -65,7 +70,8 @@ public final class LocalStack implements AutoCloseable {
             stopped.countDown();
         }, "local-stack-shutdown"));
         stack.start();
-        System.out.println(READY + " kafka=" + stack.kafkaBootstrapServers() + " mqtt=" + stack.mqttUrl());
+        System.out.println(READY + (stack.runKafka ? " kafka=" + stack.kafkaBootstrapServers() : "")
+                + (stack.runMqtt ? " mqtt=" + stack.mqttUrl() : ""));
         System.out.flush();
         try {
             stopped.await();
@@ -87,6 +93,7 @@ public final class LocalStack implements AutoCloseable {
         int tlsPort = 0;
         Path tlsKeyStore = null;
         String tlsPassword = "";
+        String brokers = "kafka,mqtt";
         for (int i = 0; i < args.length; i++) {
             String option = args[i];
             if (option.equals("--help") || option.equals("-h")) {
@@ -110,6 +117,7 @@ public final class LocalStack implements AutoCloseable {
                 case "--mqtt-tls-port" -> tlsPort = number(option, value);
                 case "--mqtt-tls-keystore" -> tlsKeyStore = Path.of(value);
                 case "--mqtt-tls-password" -> tlsPassword = secret(value);
+                case "--brokers" -> brokers = value;
                 default -> throw new IllegalArgumentException("unknown option " + option);
             }
         }
@@ -118,8 +126,15 @@ public final class LocalStack implements AutoCloseable {
         }
         LocalStackConfig.TlsListener tls = tlsPort == 0 ? null
                 : new LocalStackConfig.TlsListener(tlsPort, tlsKeyStore, tlsPassword);
-        return new LocalStack(new LocalStackConfig(host, kafkaPort, controllerPort, mqttPort, partitions,
+        List<String> which = Arrays.stream(brokers.split(",")).map(String::trim).toList();
+        if (which.isEmpty() || !List.of("kafka", "mqtt").containsAll(which)) {
+            throw new IllegalArgumentException("--brokers takes kafka, mqtt or both, got '" + brokers + "'");
+        }
+        LocalStack stack = new LocalStack(new LocalStackConfig(host, kafkaPort, controllerPort, mqttPort, partitions,
                 MQTT_MAX_MESSAGE_BYTES, dataDir, mqttAuthDir, tls), topics);
+        stack.runKafka = which.contains("kafka");
+        stack.runMqtt = which.contains("mqtt");
+        return stack;
     }
 
     private static String secret(String value) {
@@ -140,10 +155,14 @@ public final class LocalStack implements AutoCloseable {
 
     /** Starts both brokers. */
     public void start() {
-        mqtt = new EmbeddedMqtt(config);
-        mqtt.start();
-        kafka = new EmbeddedKafka(config);
-        kafka.start(topics);
+        if (runMqtt) {
+            mqtt = new EmbeddedMqtt(config);
+            mqtt.start();
+        }
+        if (runKafka) {
+            kafka = new EmbeddedKafka(config);
+            kafka.start(topics);
+        }
     }
 
     /** The bootstrap servers string Kafka clients use. */

@@ -2,6 +2,7 @@ package io.tandem.cloud.kafka;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -10,6 +11,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -49,6 +51,8 @@ public final class ConsumerLoop implements AutoCloseable {
     private final AtomicLong deadLettered = new AtomicLong();
     private final AtomicLong handled = new AtomicLong();
     private int failedInARow;
+    /** Offsets to resume from where they are behind the committed ones; each used at its first assignment. */
+    private final Map<TopicPartition, Long> resumeAt = new ConcurrentHashMap<>();
 
     /**
      * Starts polling {@code topics}.
@@ -57,6 +61,18 @@ public final class ConsumerLoop implements AutoCloseable {
      */
     public ConsumerLoop(String name, KafkaConsumer<String, byte[]> consumer, List<String> topics,
             Consumer<ConsumerRecords<String, byte[]>> handler, KafkaProducer<String, byte[]> deadLetters) {
+        this(name, consumer, topics, handler, deadLetters, Map.of());
+    }
+
+    /**
+     * Starts polling {@code topics}, first going back to {@code resumeAt} on each partition where the committed
+     * offset is past it: for a store that lost records it had acknowledged (a file torn by a crash), so Kafka
+     * delivers them again.
+     */
+    public ConsumerLoop(String name, KafkaConsumer<String, byte[]> consumer, List<String> topics,
+            Consumer<ConsumerRecords<String, byte[]>> handler, KafkaProducer<String, byte[]> deadLetters,
+            Map<TopicPartition, Long> resumeAt) {
+        this.resumeAt.putAll(resumeAt);
         this.name = name;
         this.consumer = consumer;
         this.handler = handler;
@@ -68,7 +84,16 @@ public final class ConsumerLoop implements AutoCloseable {
     }
 
     private void run(List<String> topics) {
-        consumer.subscribe(topics);
+        consumer.subscribe(topics, new ConsumerRebalanceListener() {
+            @Override
+            public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+            }
+
+            @Override
+            public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+                resume(partitions);
+            }
+        });
         while (running) {
             try {
                 ConsumerRecords<String, byte[]> records = consumer.poll(Duration.ofMillis(500));
@@ -150,6 +175,21 @@ public final class ConsumerLoop implements AutoCloseable {
     }
 
     /** Seeks every assigned partition back to its committed offset; failures are retried next round. */
+    private void resume(Collection<TopicPartition> partitions) {
+        for (TopicPartition tp : partitions) {
+            Long at = resumeAt.remove(tp);
+            if (at == null) {
+                continue;
+            }
+            OffsetAndMetadata committed = consumer.committed(Set.of(tp), Duration.ofSeconds(10)).get(tp);
+            if (committed == null || at < committed.offset()) {
+                consumer.seek(tp, at);
+                LOG.warnf("%s: %s resumes at offset %d, behind the committed %s, to have records delivered again",
+                        name, tp, at, committed == null ? "none" : Long.toString(committed.offset()));
+            }
+        }
+    }
+
     private void rewind() {
         try {
             Set<TopicPartition> assigned = consumer.assignment();

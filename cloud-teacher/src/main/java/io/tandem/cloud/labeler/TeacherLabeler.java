@@ -20,10 +20,13 @@ import jakarta.enterprise.event.Event;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.common.TopicPartition;
 import org.jboss.logging.Logger;
 
 /**
@@ -66,8 +69,10 @@ public class TeacherLabeler {
             return;
         }
         teacher.manifest();
+        Map<TopicPartition, Long> resume = new HashMap<>();
+        store.resumeOffsets().forEach((p, o) -> resume.put(new TopicPartition(Topics.KAFKA_SAMPLES, p), o));
         loop = new ConsumerLoop("labeler", kafka.consumer("tandem-labeler"), List.of(Topics.KAFKA_SAMPLES), this::label,
-                kafka.producer());
+                kafka.producer(), resume);
     }
 
     /** Samples labelled by this process. */

@@ -18,7 +18,9 @@ import java.io.UncheckedIOException;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.jboss.logging.Logger;
 
@@ -43,6 +45,9 @@ public class SampleStore {
     Rejections rejections;
 
     private SampleWindow memory;
+    /** Per partition of {@code tandem.samples}, the offset after the last stored record. */
+    private final Map<Integer, Long> nextOffsets = new HashMap<>();
+    private boolean repairedAtStart;
     private Appender sampleFile;
     private Appender labelFile;
 
@@ -79,7 +84,10 @@ public class SampleStore {
         memory = new SampleWindow(config.store().windowSamples(), config.store().dedupeKeys());
         load(labelFilePath, Codecs.HUMAN_LABEL, l -> memory.label(key(l.getDeviceId(), l.getSequence(),
                 l.getIncarnation()), l));
-        load(sampleFilePath, Codecs.LABELLED_SAMPLE, s -> memory.add(key(s), s));
+        repairedAtStart = load(sampleFilePath, Codecs.LABELLED_SAMPLE, s -> {
+            memory.add(key(s), s);
+            advance(s);
+        });
         try {
             sampleFile = new Appender(sampleFilePath);
             labelFile = new Appender(labelFilePath);
@@ -94,7 +102,8 @@ public class SampleStore {
      * Reads a store file and makes it safe to append to: a record torn by a crash at the end is cut off,
      * content that cannot be framed is moved aside with the good records kept; both are counted.
      */
-    private <T extends com.google.protobuf.Message> void load(Path file, Codec<T> codec, java.util.function.Consumer<T> sink) {
+    private <T extends com.google.protobuf.Message> boolean load(Path file, Codec<T> codec,
+            java.util.function.Consumer<T> sink) {
         RecordFiles.Recovery r = RecordFiles.recover(file, codec, sink,
                 e -> rejections.reject("sample-store", e.reason().name(), e.getMessage()));
         if (r.movedAside() != null) {
@@ -108,6 +117,20 @@ public class SampleStore {
             LOG.warnf("%s ended in a record torn by a crash: %d bytes cut off, %d records kept", file, r.bytesCut(),
                     r.read().records());
         }
+        return r.movedAside() != null || r.bytesCut() > 0;
+    }
+
+    private void advance(LabelledSample s) {
+        nextOffsets.merge(s.getKafkaPartition(), s.getKafkaOffset() + 1, Math::max);
+    }
+
+    /**
+     * Where the labeler must resume on each partition of {@code tandem.samples} so that no sample is missing:
+     * after the last stored record, when the store lost records at start (a torn or unframeable file whose
+     * offsets Kafka had already seen committed); empty otherwise, when the committed offsets are right.
+     */
+    public synchronized Map<Integer, Long> resumeOffsets() {
+        return repairedAtStart ? Map.copyOf(nextOffsets) : Map.of();
     }
 
     /** The key of a sample: its device and sequence. */
@@ -158,6 +181,7 @@ public class SampleStore {
             throw new UncheckedIOException("cannot append to sample store " + sampleFile.file, e);
         }
         memory.add(key, sample);
+        advance(sample);
         return true;
     }
 

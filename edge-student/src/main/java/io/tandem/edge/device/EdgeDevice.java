@@ -71,6 +71,15 @@ public final class EdgeDevice implements AutoCloseable {
     }
     private volatile boolean stopping;
     private boolean closed;
+    private UploadQueue.Listener observer = new UploadQueue.Listener() {
+        @Override
+        public void acknowledged(UploadQueue.Kind kind, byte[] payload) {
+        }
+
+        @Override
+        public void dropped(UploadQueue.Kind kind, byte[] payload) {
+        }
+    };
 
     /** Creates a device; nothing connects or runs until {@link #start()}. */
     public EdgeDevice(DeviceConfig config, FrameSource source) {
@@ -105,19 +114,27 @@ public final class EdgeDevice implements AutoCloseable {
      * to the configured connect timeout) and waits for its first deploy command.
      */
     public void start() {
+        UploadQueue.Listener observer = this.observer;
         queue.start(link::tryPublish, new UploadQueue.Listener() {
             @Override
-            public void acknowledged(UploadQueue.Kind kind) {
-                if (kind == UploadQueue.Kind.SAMPLES) {
-                    stats.hardExampleAcked();
-                }
+            public void queued(UploadQueue.Kind kind, byte[] payload) {
+                observer.queued(kind, payload);
             }
 
             @Override
-            public void dropped(UploadQueue.Kind kind) {
+            public void acknowledged(UploadQueue.Kind kind, byte[] payload) {
+                if (kind == UploadQueue.Kind.SAMPLES) {
+                    stats.hardExampleAcked();
+                }
+                observer.acknowledged(kind, payload);
+            }
+
+            @Override
+            public void dropped(UploadQueue.Kind kind, byte[] payload) {
                 if (kind == UploadQueue.Kind.SAMPLES) {
                     stats.hardExampleFailed();
                 }
+                observer.dropped(kind, payload);
             }
         });
         Optional<String> restored = updater.restore();
@@ -143,6 +160,14 @@ public final class EdgeDevice implements AutoCloseable {
     public boolean provision(java.nio.file.Path onnx, io.tandem.proto.v1.ModelManifest manifest,
             float confidenceThreshold) {
         return updater.provision(onnx, manifest, config.fleet(), confidenceThreshold);
+    }
+
+    /**
+     * Has {@code observer} told what becomes of every message the device sends (an audit trail such as
+     * {@link io.tandem.edge.uplink.SampleLedger}); call before starting.
+     */
+    public void observeUploads(UploadQueue.Listener observer) {
+        this.observer = observer;
     }
 
     /** The device id. */

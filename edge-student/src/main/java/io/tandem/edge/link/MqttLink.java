@@ -23,6 +23,9 @@ import org.eclipse.paho.client.mqttv3.persist.MqttDefaultFilePersistence;
  */
 public final class MqttLink implements AutoCloseable {
 
+    /** Longest wait between reconnect attempts. */
+    static final int MAX_RECONNECT_DELAY_MS = 15_000;
+
     private final MqttAsyncClient client;
     private final List<String> subscriptions;
     private final BiConsumer<String, byte[]> onMessage;
@@ -72,6 +75,8 @@ public final class MqttLink implements AutoCloseable {
         MqttConnectOptions options = new MqttConnectOptions();
         options.setCleanSession(false);
         options.setAutomaticReconnect(true);
+        // Paho doubles its reconnect delay up to 128 s; a device back on the network should not wait that long.
+        options.setMaxReconnectDelay(MAX_RECONNECT_DELAY_MS);
         options.setMaxInflight(tuning.maxInflight());
         options.setKeepAliveInterval(tuning.keepAliveSeconds());
         options.setConnectionTimeout(10);

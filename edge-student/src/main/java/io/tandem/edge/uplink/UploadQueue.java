@@ -68,11 +68,18 @@ public final class UploadQueue implements AutoCloseable {
         boolean tryPublish(String topic, byte[] payload, Consumer<Boolean> onAck);
     }
 
-    /** Told when a message of a stream is acknowledged or dropped. */
+    /**
+     * Told what becomes of each message: queued (on disk), acknowledged by the broker, or dropped (counted).
+     * {@code payload} is the message, or null for a dropped message whose file could not be read.
+     */
     public interface Listener {
-        void acknowledged(Kind kind);
+        /** A message is on disk, to be sent. */
+        default void queued(Kind kind, byte[] payload) {
+        }
 
-        void dropped(Kind kind);
+        void acknowledged(Kind kind, byte[] payload);
+
+        void dropped(Kind kind, byte[] payload);
     }
 
     private static final class Entry {
@@ -107,11 +114,11 @@ public final class UploadQueue implements AutoCloseable {
     private Publisher publisher;
     private Listener listener = new Listener() {
         @Override
-        public void acknowledged(Kind kind) {
+        public void acknowledged(Kind kind, byte[] payload) {
         }
 
         @Override
-        public void dropped(Kind kind) {
+        public void dropped(Kind kind, byte[] payload) {
         }
     };
     private long nextSeq;
@@ -188,14 +195,14 @@ public final class UploadQueue implements AutoCloseable {
                 Entry victim = victim(kind, lane);
                 if (victim == null || size > quota || (kind == Kind.SAMPLES && victim.usefulness >= u)) {
                     lane.dropped++;
-                    listener.dropped(kind);
+                    listener.dropped(kind, payload);
                     deleteAll(evicted);
                     return false;
                 }
                 remove(lane, victim);
                 evicted.add(victim.file);
                 lane.dropped++;
-                listener.dropped(kind);
+                listener.dropped(kind, payloadOf(victim.file));
             }
             long seq = nextSeq++;
             entry = new Entry(seq, u, size, laneDir(kind).resolve(String.format("%016x-%07d.msg", seq,
@@ -210,14 +217,26 @@ public final class UploadQueue implements AutoCloseable {
             } catch (IOException e) {
                 remove(lane, entry);
                 lane.dropped++;
-                listener.dropped(kind);
+                listener.dropped(kind, payload);
                 System.out.println("upload queue: cannot write " + entry.file + ": " + e.getMessage());
                 return false;
             }
+            listener.queued(kind, payload);
             notifyAll();
         }
         deleteAll(evicted);
         return true;
+    }
+
+    /** The payload of a queued message's file, or null when it cannot be read. */
+    private static byte[] payloadOf(Path file) {
+        try {
+            byte[] bytes = Files.readAllBytes(file);
+            int topicLength = ByteBuffer.wrap(bytes).getShort() & 0xffff;
+            return java.util.Arrays.copyOfRange(bytes, 2 + topicLength, bytes.length);
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
     }
 
     private static Entry victim(Kind kind, Lane lane) {
@@ -296,7 +315,7 @@ public final class UploadQueue implements AutoCloseable {
                 Lane lane = lanes.get(kind);
                 remove(lane, e);
                 lane.dropped++;
-                listener.dropped(kind);
+                listener.dropped(kind, null);
                 inFlight--;
             }
             return true;
@@ -306,10 +325,10 @@ public final class UploadQueue implements AutoCloseable {
         String topic = new String(bytes, 2, topicLength, StandardCharsets.UTF_8);
         byte[] payload = new byte[bytes.length - 2 - topicLength];
         System.arraycopy(bytes, 2 + topicLength, payload, 0, payload.length);
-        return publisher.tryPublish(topic, payload, ok -> acknowledged(kind, e, ok));
+        return publisher.tryPublish(topic, payload, ok -> acknowledged(kind, e, ok, payload));
     }
 
-    private void acknowledged(Kind kind, Entry e, boolean ok) {
+    private void acknowledged(Kind kind, Entry e, boolean ok, byte[] payload) {
         synchronized (this) {
             inFlight--;
             e.inFlight = false;
@@ -317,7 +336,7 @@ public final class UploadQueue implements AutoCloseable {
                 Lane lane = lanes.get(kind);
                 remove(lane, e);
                 lane.sent++;
-                listener.acknowledged(kind);
+                listener.acknowledged(kind, payload);
             }
             notifyAll();
         }

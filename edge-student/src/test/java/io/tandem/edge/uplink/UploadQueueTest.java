@@ -48,6 +48,41 @@ class UploadQueueTest {
     }
 
     @Test
+    void theListenerHearsWhichMessageWasQueuedAndWhichDropped(@TempDir Path other) {
+        List<Integer> queued = new CopyOnWriteArrayList<>();
+        List<Integer> dropped = new CopyOnWriteArrayList<>();
+        try (UploadQueue q = new UploadQueue(other, SMALL, 10)) {
+            q.start((topic, body, onAck) -> false, new UploadQueue.Listener() {
+                @Override
+                public void queued(UploadQueue.Kind kind, byte[] payload) {
+                    queued.add((int) payload[0]);
+                }
+
+                @Override
+                public void acknowledged(UploadQueue.Kind kind, byte[] payload) {
+                }
+
+                @Override
+                public void dropped(UploadQueue.Kind kind, byte[] payload) {
+                    dropped.add((int) payload[0]);
+                }
+            });
+            for (int i = 0; i < 4; i++) {
+                q.offer(UploadQueue.Kind.SAMPLES, "t/s", payload(1000, i), 0.1 * (i + 1));
+            }
+            q.offer(UploadQueue.Kind.SAMPLES, "t/s", payload(1000, 9), 0.05);
+            q.offer(UploadQueue.Kind.SAMPLES, "t/s", payload(1000, 8), 0.9);
+            q.offer(UploadQueue.Kind.SAMPLES, "t/s", payload(5000, 7), 1);
+        }
+        assertEquals(List.of(0, 1, 2, 3, 8), queued);
+        assertEquals(3, dropped.size(), "the refused sample, an evicted one, the oversized one: " + dropped);
+        assertEquals(9, dropped.get(0));
+        assertTrue(dropped.get(1) == 0 || dropped.get(1) == 1, "the least useful sample not being sent that moment"
+                + " is evicted: " + dropped);
+        assertEquals(7, dropped.get(2));
+    }
+
+    @Test
     void telemetryDropsItsOldestAndNoStreamTakesAnothersSpace() {
         try (UploadQueue q = new UploadQueue(dir, SMALL, 10)) {
             for (int i = 0; i < 10; i++) {
@@ -81,11 +116,11 @@ class UploadQueueTest {
                 return true;
             }, new UploadQueue.Listener() {
                 @Override
-                public void acknowledged(UploadQueue.Kind kind) {
+                public void acknowledged(UploadQueue.Kind kind, byte[] payload) {
                 }
 
                 @Override
-                public void dropped(UploadQueue.Kind kind) {
+                public void dropped(UploadQueue.Kind kind, byte[] payload) {
                 }
             });
             Thread.sleep(100);
