@@ -99,6 +99,10 @@ public final class EdgeAgent implements Runnable {
             + " trusts, the broker's own or its authority's (default: the JVM's trust store)")
     String mqttCa = "";
 
+    @Option(names = "--receipt-timeout-s", description = "How long a sample the broker acknowledged waits for the"
+            + " cloud's receipt before it is sent again (default: ${DEFAULT-VALUE})")
+    int receiptTimeoutS = DeviceConfig.MqttTuning.DEFAULT.receiptTimeoutSeconds();
+
     @Option(names = "--mqtt-keep-alive-s", description = "MQTT keep-alive (default: ${DEFAULT-VALUE})")
     int mqttKeepAliveS = DeviceConfig.MqttTuning.DEFAULT.keepAliveSeconds();
 
@@ -247,7 +251,7 @@ public final class EdgeAgent implements Runnable {
         return new DeviceConfig(deviceId, fleet, group, mqttUrl, workDir, threads, framesPerVersion, fps,
                 Duration.ofMillis(telemetryMs), resultsBatch, Duration.ofMillis(connectTimeoutMs),
                 new DeviceConfig.MqttTuning(mqttMaxInflight, mqttOfflineBuffer, mqttKeepAliveS, secret(mqttPassword),
-                        mqttCa),
+                        mqttCa, receiptTimeoutS),
                 new DeviceConfig.OtaSettings(Duration.ofMillis(otaConnectTimeoutMs), Duration.ofMillis(otaReadTimeoutMs),
                         Duration.ofMillis(otaDownloadTimeoutMs), otaMaxBytes, otaAttempts,
                         Duration.ofMillis(otaRetryBackoffMs), otaProbationFrames, otaLatencyFactor, trustedKeys(),

@@ -45,9 +45,7 @@ public final class EmbeddedMqtt implements AutoCloseable {
         p.setProperty("session_queue_size", Integer.toString(SESSION_QUEUE_SIZE));
         p.setProperty("netty.mqtt.message_size", Integer.toString(config.mqttMaxMessageBytes()));
         p.setProperty("immediate_buffer_flush", "true");
-        // Queued QoS 1 messages go to memory-mapped segment files as they arrive, so a broker killed with a
-        // backlog keeps what it acknowledged (the default H2 queues only reach disk at the next autosave).
-        p.setProperty("persistent_queue_type", "segmented");
+        p.setProperty("persistent_queue_type", System.getProperty("qt", "h2"));
         if (config.mqttTls() != null) {
             p.setProperty("ssl_provider", "JDK");
             p.setProperty("ssl_port", Integer.toString(config.mqttTls().port()));

@@ -8,6 +8,7 @@ import io.tandem.proto.v1.InferenceResult;
 import io.tandem.proto.v1.LabelledSample;
 import io.tandem.proto.v1.ModelManifest;
 import io.tandem.proto.v1.ResultBatch;
+import io.tandem.proto.v1.SampleReceipt;
 import io.tandem.proto.v1.TeacherAnswer;
 import io.tandem.proto.v1.TeacherRequest;
 import io.tandem.proto.v1.Telemetry;
@@ -70,6 +71,13 @@ public final class Codecs {
     /** Human labels, as the sample store keeps them. */
     public static final Codec<HumanLabel> HUMAN_LABEL = new Codec<>("HumanLabel", 4 << 10, HumanLabel.parser(),
             Codecs::validateHumanLabel);
+
+    /** Most samples one receipt names. */
+    public static final int MAX_RECEIPT_SEQUENCES = 10_000;
+
+    /** The cloud's receipts for stored samples, cloud to device. */
+    public static final Codec<SampleReceipt> SAMPLE_RECEIPT = new Codec<>("SampleReceipt",
+            16 + MAX_RECEIPT_SEQUENCES * 11 + 256, SampleReceipt.parser(), Codecs::validateSampleReceipt);
 
     /** A device's request for the teacher's answer to one frame (joint inference). */
     public static final Codec<TeacherRequest> TEACHER_REQUEST = new Codec<>("TeacherRequest",
@@ -177,6 +185,17 @@ public final class Codecs {
             throw invalid("LabelledSample teacher_label " + m.getTeacherLabel() + " is outside 0.." + (classes - 1));
         }
         version("LabelledSample.teacher_version", m.getTeacherVersion());
+    }
+
+    private static void validateSampleReceipt(SampleReceipt m) {
+        schema("SampleReceipt", m.getSchemaVersion());
+        Topics.requireIdOrInvalid("SampleReceipt.device_id", m.getDeviceId());
+        if (m.getIncarnation().length() > 64) {
+            throw invalid("SampleReceipt.incarnation is longer than 64 characters");
+        }
+        if (m.getSequencesCount() == 0 || m.getSequencesCount() > MAX_RECEIPT_SEQUENCES) {
+            throw invalid("SampleReceipt names " + m.getSequencesCount() + " samples, not 1.." + MAX_RECEIPT_SEQUENCES);
+        }
     }
 
     private static void validateHumanLabel(HumanLabel m) {

@@ -100,6 +100,11 @@ public final class Topics {
         return MQTT_PREFIX + requireId("fleet", fleet) + "/" + requireId("device id", deviceId) + "/deploy";
     }
 
+    /** The MQTT topic on which the cloud tells one device which of its samples it stored (QoS 1, not retained). */
+    public static String deviceReceipts(String fleet, String deviceId) {
+        return MQTT_PREFIX + requireId("fleet", fleet) + "/" + requireId("device id", deviceId) + "/receipts";
+    }
+
     /** Parses a device-to-cloud topic; empty when the topic is not one of them. */
     public static Optional<DeviceTopic> parseDeviceTopic(String topic) {
         if (topic == null || !topic.startsWith(MQTT_PREFIX)) {

@@ -180,6 +180,20 @@ public class MqttKafkaBridge {
         return kafkaRefusals.get();
     }
 
+    /** Publishes one cloud-to-device message (QoS 1, not retained); false when it cannot now. */
+    boolean publish(String topic, byte[] payload) {
+        MqttClient c = client;
+        if (c == null || !c.isConnected()) {
+            return false;
+        }
+        try {
+            c.publish(topic, payload, 1, false);
+            return true;
+        } catch (MqttException e) {
+            return false;
+        }
+    }
+
     void stop(@Observes ShutdownEvent event) {
         stopping = true;
         if (client != null) {

@@ -160,6 +160,12 @@ public interface TandemConfig {
         @WithDefault("120000")
         int deliveryTimeoutMs();
 
+        /**
+         * This service's stable name in the consumer groups ({@code group.instance.id}, static membership), so
+         * a restarted service takes its partitions back at once; unique per replica; none = the host name.
+         */
+        Optional<String> instanceId();
+
         /** Consumer {@code max.poll.records}: records the labeler and fleet state take per poll, 1..10000. */
         @WithDefault("256")
         int maxPollRecords();

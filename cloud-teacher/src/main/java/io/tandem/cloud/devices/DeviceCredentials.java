@@ -23,8 +23,8 @@ import org.jboss.logging.Logger;
  * ({@code tandem.mqtt.auth-dir}): {@code passwords} holds each user's salted PBKDF2 hash of its password in
  * Mosquitto's format (never the password), {@code acl} the topic rights in Mosquitto's syntax, so the same
  * files serve the embedded broker and Mosquitto ({@code docker/mosquitto-run.sh} reloads it on a change). The cloud's own user may read and write every
- * Tandem topic; a device may publish only on its own streams and read only its own and its fleet's deploy
- * topics, so only the cloud can change what the fleet runs. The embedded broker reads the files again when
+ * Tandem topic; a device may publish only on its own streams and read only its own receipts and its own and its
+ * fleet's deploy topics, so only the cloud can change what the fleet runs. The embedded broker reads the files again when
  * they change; a password is shown once, when issued.
  */
 @ApplicationScoped
@@ -123,6 +123,7 @@ public class DeviceCredentials {
             acl.append("pattern write ").append(Topics.MQTT_PREFIX).append("+/%u/").append(s.leaf()).append('\n');
         }
         acl.append("pattern read ").append(Topics.MQTT_PREFIX).append("+/%u/deploy\n")
+                .append("pattern read ").append(Topics.MQTT_PREFIX).append("+/%u/receipts\n")
                 .append("pattern read ").append(Topics.MQTT_PREFIX).append("+/deploy\n");
         try {
             Files.createDirectories(dir());

@@ -7,6 +7,7 @@ import io.tandem.cloud.kafka.ConsumerLoop;
 import io.tandem.cloud.kafka.KafkaClients;
 import io.tandem.cloud.metrics.Rejections;
 import io.tandem.cloud.store.SampleStore;
+import io.tandem.cloud.store.SamplesHandled;
 import io.tandem.cloud.store.SamplesStored;
 import io.tandem.cloud.teacher.TeacherModel;
 import io.tandem.distill.eval.Metrics;
@@ -58,6 +59,9 @@ public class TeacherLabeler {
     @Inject
     Event<SamplesStored> stored;
 
+    @Inject
+    Event<SamplesHandled> handled;
+
 
     private final AtomicLong labelled = new AtomicLong();
     private final AtomicLong duplicates = new AtomicLong();
@@ -88,11 +92,13 @@ public class TeacherLabeler {
     void label(ConsumerRecords<String, byte[]> records) {
         List<HardExample> examples = new ArrayList<>();
         List<ConsumerRecord<String, byte[]>> sources = new ArrayList<>();
+        List<SamplesHandled.SampleId> receipts = new ArrayList<>();
         long pixels = teacher.manifest().getInput().getShapeList().stream().mapToLong(Long::longValue)
                 .reduce(1, (a, b) -> a * b);
         for (ConsumerRecord<String, byte[]> r : records) {
+            HardExample e = null;
             try {
-                HardExample e = Codecs.HARD_EXAMPLE.decode(r.value());
+                e = Codecs.HARD_EXAMPLE.decode(r.value());
                 if (e.getInput().getData().size() != pixels
                         || e.getInput().getDtype() != io.tandem.proto.v1.DType.UINT8) {
                     throw new PayloadException(PayloadException.Reason.INVALID, "input " + e.getInput().getDtype() + " "
@@ -105,12 +111,16 @@ public class TeacherLabeler {
                 }
                 examples.add(e);
                 sources.add(r);
-            } catch (PayloadException e) {
-                rejections.reject("kafka/" + r.topic(), e.reason().name(),
-                        "partition " + r.partition() + " offset " + r.offset() + ": " + e.getMessage());
+            } catch (PayloadException ex) {
+                rejections.reject("kafka/" + r.topic(), ex.reason().name(),
+                        "partition " + r.partition() + " offset " + r.offset() + ": " + ex.getMessage());
+                if (e != null) {
+                    receipts.add(id(e));
+                }
             }
         }
         if (examples.isEmpty()) {
+            receipt(receipts);
             return;
         }
         byte[][] raw = new byte[examples.size()][];
@@ -138,7 +148,19 @@ public class TeacherLabeler {
             }
         }
         store.sync();
+        examples.forEach(x -> receipts.add(id(x)));
         stored.fire(new SamplesStored(added, store.size()));
+        receipt(receipts);
+    }
+
+    private static SamplesHandled.SampleId id(HardExample e) {
+        return new SamplesHandled.SampleId(e.getFleet(), e.getDeviceId(), e.getIncarnation(), e.getSequence());
+    }
+
+    private void receipt(List<SamplesHandled.SampleId> samples) {
+        if (!samples.isEmpty()) {
+            handled.fire(new SamplesHandled(samples));
+        }
     }
 
     void stop(@Observes ShutdownEvent event) {

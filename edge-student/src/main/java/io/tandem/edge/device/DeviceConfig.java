@@ -48,26 +48,33 @@ public record DeviceConfig(String deviceId, String fleet, String group, String m
      *     empty = connect anonymously (a broker without credentials)
      * @param caFile for an {@code ssl://} broker: the certificates (PEM or DER) the device trusts, the broker's
      *     own or its authority's; empty = the JVM's default trust store
+     * @param receiptTimeoutSeconds how long a sample the broker acknowledged waits for the cloud's receipt before
+     *     it is sent again (default 60, 1..86400)
      */
     public record MqttTuning(int maxInflight, int offlineBuffer, int keepAliveSeconds, String password,
-            String caFile) {
+            String caFile, int receiptTimeoutSeconds) {
 
         /** The defaults. */
         public static final MqttTuning DEFAULT = new MqttTuning(1000, 20_000, 10);
 
         /** Tuning without a password. */
         public MqttTuning(int maxInflight, int offlineBuffer, int keepAliveSeconds) {
-            this(maxInflight, offlineBuffer, keepAliveSeconds, "", "");
+            this(maxInflight, offlineBuffer, keepAliveSeconds, "", "", 60);
         }
 
         /** This tuning with the device's MQTT password. */
         public MqttTuning withPassword(String password) {
-            return new MqttTuning(maxInflight, offlineBuffer, keepAliveSeconds, password, caFile);
+            return new MqttTuning(maxInflight, offlineBuffer, keepAliveSeconds, password, caFile, receiptTimeoutSeconds);
         }
 
         /** This tuning trusting, for {@code ssl://} brokers, only the certificates in {@code caFile}. */
         public MqttTuning withCaFile(String caFile) {
-            return new MqttTuning(maxInflight, offlineBuffer, keepAliveSeconds, password, caFile);
+            return new MqttTuning(maxInflight, offlineBuffer, keepAliveSeconds, password, caFile, receiptTimeoutSeconds);
+        }
+
+        /** This tuning sending a sample again when the cloud's receipt has not come after {@code seconds}. */
+        public MqttTuning withReceiptTimeout(int seconds) {
+            return new MqttTuning(maxInflight, offlineBuffer, keepAliveSeconds, password, caFile, seconds);
         }
 
         /** Checks the ranges, naming the value out of range. */
@@ -79,6 +86,8 @@ public record DeviceConfig(String deviceId, String fleet, String group, String m
                     + keepAliveSeconds);
             password = password == null ? "" : password;
             caFile = caFile == null ? "" : caFile;
+            require(receiptTimeoutSeconds >= 1 && receiptTimeoutSeconds <= 86_400, "sample receipt timeout must be in"
+                    + " 1..86400 s, got " + receiptTimeoutSeconds);
         }
     }
 

@@ -19,7 +19,9 @@ import io.tandem.proto.v1.AnsweredBy;
 import io.tandem.proto.v1.DeployAck;
 import io.tandem.proto.v1.DeployCommand;
 import io.tandem.proto.v1.GateReason;
+import io.tandem.proto.v1.HardExample;
 import io.tandem.proto.v1.InferenceResult;
+import io.tandem.proto.v1.SampleReceipt;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -27,6 +29,7 @@ import java.time.Duration;
 import io.tandem.edge.joint.TeacherClient;
 import io.tandem.edge.uplink.UploadQueue;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -97,7 +100,12 @@ public final class EdgeDevice implements AutoCloseable {
         updater = new ModelUpdater(config.workDir().resolve("models"), config.threads(), config.provider(), config.ota(),
                 this::ack);
         link = new MqttLink(config.mqttUrl(), id, config.workDir().resolve("mqtt"), config.mqtt(),
-                List.of(Topics.fleetDeploy(config.fleet()), Topics.deviceDeploy(config.fleet(), id)), this::onMessage);
+                List.of(Topics.fleetDeploy(config.fleet()), Topics.deviceDeploy(config.fleet(), id),
+                        Topics.deviceReceipts(config.fleet(), id)), this::onMessage);
+        // A sample is done when the cloud's receipt says it is stored, not when the broker has it: a broker
+        // that crashes with acknowledged samples in memory cannot lose them.
+        queue.awaitReceipts(UploadQueue.Kind.SAMPLES, EdgeDevice::receiptKey,
+                Duration.ofSeconds(config.mqtt().receiptTimeoutSeconds()));
         results = new ResultBatcher(queue, id, config.fleet(), config.group(), config.resultsBatch());
         uploader = new HardExampleUploader(queue, stats, id, config.fleet(), config.group());
         telemetry = new TelemetryReporter(queue, stats, id, config.fleet(), config.group(), this::activeVersion,
@@ -168,6 +176,20 @@ public final class EdgeDevice implements AutoCloseable {
      */
     public void observeUploads(UploadQueue.Listener observer) {
         this.observer = observer;
+    }
+
+    /** A sample's key in receipts: its incarnation and sequence. */
+    private static String receiptKey(byte[] hardExample) {
+        try {
+            HardExample e = Codecs.HARD_EXAMPLE.decode(hardExample);
+            return receiptKey(e.getIncarnation(), e.getSequence());
+        } catch (PayloadException ex) {
+            return "unreadable/" + java.util.Arrays.hashCode(hardExample);
+        }
+    }
+
+    private static String receiptKey(String incarnation, long sequence) {
+        return incarnation + "/" + sequence;
     }
 
     /** The device id. */
@@ -374,6 +396,17 @@ public final class EdgeDevice implements AutoCloseable {
 
     private void onMessage(String topic, byte[] payload) {
         try {
+            if (topic.equals(Topics.deviceReceipts(config.fleet(), config.deviceId()))) {
+                SampleReceipt receipt = Codecs.SAMPLE_RECEIPT.decode(payload);
+                if (!receipt.getDeviceId().equals(config.deviceId())) {
+                    throw new PayloadException(PayloadException.Reason.INVALID, "SampleReceipt for "
+                            + receipt.getDeviceId() + " arrived on " + topic);
+                }
+                List<String> keys = new ArrayList<>(receipt.getSequencesCount());
+                receipt.getSequencesList().forEach(seq -> keys.add(receiptKey(receipt.getIncarnation(), seq)));
+                queue.confirm(UploadQueue.Kind.SAMPLES, keys);
+                return;
+            }
             DeployCommand command = Codecs.DEPLOY_COMMAND.decode(payload);
             if (!command.getFleet().equals(config.fleet())) {
                 throw new PayloadException(PayloadException.Reason.INVALID,
@@ -413,7 +446,13 @@ public final class EdgeDevice implements AutoCloseable {
         results.flush();
         telemetry.close();
         telemetry.publish();
-        boolean drained = link.connected() && queue.drain(drain.toMillis()) && link.drain(drain.toMillis());
+        // A device between reconnect attempts still gets the drain time to come back and send what it holds.
+        long deadline = System.currentTimeMillis() + drain.toMillis();
+        while (!link.connected() && System.currentTimeMillis() < deadline) {
+            sleepNanos(TimeUnit.MILLISECONDS.toNanos(50));
+        }
+        boolean drained = link.connected() && queue.drain(Math.max(0, deadline - System.currentTimeMillis()))
+                && link.drain(Math.max(0, deadline - System.currentTimeMillis()));
         queue.close();
         closed = true;
         log("stopped: " + stats.inferences() + " inferences, " + stats.hardAcked() + "/" + stats.hardSent()

@@ -93,12 +93,26 @@ public final class MqttLink implements AutoCloseable {
                 client.connect(options).waitForCompletion(10_000);
                 return;
             } catch (MqttException e) {
+                if (e.getReasonCode() == MqttException.REASON_CODE_CLIENT_TIMEOUT
+                        || e.getReasonCode() == MqttException.REASON_CODE_CONNECT_IN_PROGRESS) {
+                    // A broker that took the TCP connection but never answered the CONNECT: give up that attempt,
+                    // or every later one fails as "connect already in progress" and the device never connects.
+                    abandonAttempt();
+                }
                 if (System.currentTimeMillis() > deadline) {
                     throw new IllegalStateException("cannot reach MQTT broker " + client.getServerURI() + ": "
                             + e.getMessage(), e);
                 }
                 sleep(500);
             }
+        }
+    }
+
+    private void abandonAttempt() {
+        try {
+            client.disconnectForcibly(0, 1_000, false);
+        } catch (MqttException e) {
+            // nothing left to abandon
         }
     }
 

@@ -19,8 +19,10 @@ import java.util.function.Consumer;
 import java.util.stream.Stream;
 
 /**
- * Everything a device sends, on disk until the broker acknowledges it: one file per message under
- * {@code <dir>/<stream>/}, so a restart resends what was not acknowledged. Each stream is bounded in bytes.
+ * Everything a device sends, on disk until it is acknowledged: one file per message under
+ * {@code <dir>/<stream>/}, so a restart resends what was not acknowledged. A stream acknowledged end to end
+ * ({@link #awaitReceipts}) keeps each message after the broker's acknowledgement until the cloud's receipt names
+ * it, and sends it again when no receipt comes in time; other streams are done at the broker's acknowledgement. Each stream is bounded in bytes.
  * {@link #offer} never blocks and never waits for the network: when a stream is full, telemetry drops its
  * oldest message and samples drop the least useful one (or refuse the new one if it is the least useful);
  * results and acknowledgements drop their oldest. Every drop is counted. A sender thread publishes acks,
@@ -88,6 +90,13 @@ public final class UploadQueue implements AutoCloseable {
         final int bytes;
         final Path file;
         boolean inFlight;
+        /** The receipt key, on a stream acknowledged end to end. */
+        String key;
+        /** Acknowledged by the broker, waiting for the cloud's receipt, since {@link #sentAtNanos}. */
+        boolean awaiting;
+        long sentAtNanos;
+        /** The receipt came while the message was in flight again. */
+        boolean confirmed;
 
         Entry(long seq, double usefulness, int bytes, Path file) {
             this.seq = seq;
@@ -99,6 +108,13 @@ public final class UploadQueue implements AutoCloseable {
 
     private static final class Lane {
         final TreeMap<Long, Entry> bySeq = new TreeMap<>();
+        /** Entries ready to be sent: not in flight, not waiting for a receipt. */
+        final TreeMap<Long, Entry> toSend = new TreeMap<>();
+        /** Entries waiting for a receipt, oldest first. */
+        final java.util.LinkedHashMap<Long, Entry> awaiting = new java.util.LinkedHashMap<>();
+        final java.util.HashMap<String, Entry> byKey = new java.util.HashMap<>();
+        java.util.function.Function<byte[], String> keyOf;
+        long resendAfterNanos;
         final TreeSet<Entry> byUsefulness = new TreeSet<>(Comparator.comparingDouble((Entry e) -> e.usefulness)
                 .thenComparingLong(e -> e.seq));
         long bytes;
@@ -160,6 +176,7 @@ public final class UploadQueue implements AutoCloseable {
             Entry e = new Entry(seq, usefulness, (int) Files.size(f), f);
             Lane lane = lanes.get(kind);
             lane.bySeq.put(seq, e);
+            lane.toSend.put(seq, e);
             lane.byUsefulness.add(e);
             lane.bytes += e.bytes;
             nextSeq = Math.max(nextSeq, seq + 1);
@@ -208,8 +225,13 @@ public final class UploadQueue implements AutoCloseable {
             entry = new Entry(seq, u, size, laneDir(kind).resolve(String.format("%016x-%07d.msg", seq,
                     (int) Math.round(u * 1e6))));
             lane.bySeq.put(seq, entry);
+            lane.toSend.put(seq, entry);
             lane.byUsefulness.add(entry);
             lane.bytes += size;
+            if (lane.keyOf != null) {
+                entry.key = lane.keyOf.apply(payload);
+                lane.byKey.put(entry.key, entry);
+            }
             try {
                 ByteBuffer b = ByteBuffer.allocate(size);
                 b.putShort((short) t.length).put(t).put(payload);
@@ -251,8 +273,75 @@ public final class UploadQueue implements AutoCloseable {
 
     private static void remove(Lane lane, Entry e) {
         lane.bySeq.remove(e.seq);
+        lane.toSend.remove(e.seq);
+        lane.awaiting.remove(e.seq);
+        if (e.key != null) {
+            lane.byKey.remove(e.key);
+        }
         lane.byUsefulness.remove(e);
         lane.bytes -= e.bytes;
+    }
+
+    /**
+     * Makes a stream acknowledged end to end: a message stays on disk after the broker's acknowledgement until
+     * {@link #confirm} names its key ({@code keyOf} its payload), and is sent again after {@code resendAfter}
+     * without one. Call before {@link #start}.
+     */
+    public synchronized void awaitReceipts(Kind kind, java.util.function.Function<byte[], String> keyOf,
+            java.time.Duration resendAfter) {
+        Lane lane = lanes.get(kind);
+        lane.keyOf = keyOf;
+        lane.resendAfterNanos = resendAfter.toNanos();
+        for (Entry e : lane.bySeq.values()) {
+            byte[] payload = payloadOf(e.file);
+            if (payload != null) {
+                e.key = keyOf.apply(payload);
+                lane.byKey.put(e.key, e);
+            }
+        }
+    }
+
+    /** The cloud's receipt for the messages with these keys: they are done. Unknown keys are ignored. */
+    public void confirm(Kind kind, java.util.Collection<String> keys) {
+        List<Path> done = new ArrayList<>();
+        synchronized (this) {
+            Lane lane = lanes.get(kind);
+            for (String key : keys) {
+                Entry e = lane.byKey.get(key);
+                if (e == null) {
+                    continue;
+                }
+                if (e.inFlight) {
+                    e.confirmed = true;
+                    continue;
+                }
+                finish(kind, lane, e, done);
+            }
+            notifyAll();
+        }
+        deleteAll(done);
+    }
+
+    /** A message acknowledged for good: counted, told, and its file deleted by the caller. */
+    private void finish(Kind kind, Lane lane, Entry e, List<Path> done) {
+        remove(lane, e);
+        lane.sent++;
+        listener.acknowledged(kind, payloadOf(e.file));
+        done.add(e.file);
+    }
+
+    /** Moves messages whose receipt is overdue back to be sent. */
+    private static void resendOverdue(Lane lane, long now) {
+        var it = lane.awaiting.values().iterator();
+        while (it.hasNext()) {
+            Entry e = it.next();
+            if (now - e.sentAtNanos < lane.resendAfterNanos) {
+                return;
+            }
+            it.remove();
+            e.awaiting = false;
+            lane.toSend.put(e.seq, e);
+        }
     }
 
     private static void deleteAll(List<Path> files) {
@@ -271,15 +360,17 @@ public final class UploadQueue implements AutoCloseable {
             Entry next = null;
             synchronized (this) {
                 if (inFlight < maxInFlight) {
+                    long now = System.nanoTime();
                     for (Kind k : Kind.values()) {
-                        for (Entry e : lanes.get(k).bySeq.values()) {
-                            if (!e.inFlight) {
-                                kind = k;
-                                next = e;
-                                break;
-                            }
+                        Lane lane = lanes.get(k);
+                        if (lane.keyOf != null) {
+                            resendOverdue(lane, now);
                         }
-                        if (next != null) {
+                        Map.Entry<Long, Entry> first = lane.toSend.firstEntry();
+                        if (first != null) {
+                            kind = k;
+                            next = first.getValue();
+                            lane.toSend.remove(next.seq);
                             break;
                         }
                     }
@@ -299,6 +390,9 @@ public final class UploadQueue implements AutoCloseable {
                 synchronized (this) {
                     next.inFlight = false;
                     inFlight--;
+                    if (lanes.get(kind).bySeq.containsKey(next.seq)) {
+                        lanes.get(kind).toSend.put(next.seq, next);
+                    }
                 }
                 pause(20);
             }
@@ -329,20 +423,28 @@ public final class UploadQueue implements AutoCloseable {
     }
 
     private void acknowledged(Kind kind, Entry e, boolean ok, byte[] payload) {
+        List<Path> done = new ArrayList<>();
         synchronized (this) {
             inFlight--;
             e.inFlight = false;
-            if (ok) {
-                Lane lane = lanes.get(kind);
+            Lane lane = lanes.get(kind);
+            if (!lane.bySeq.containsKey(e.seq)) {
+                // dropped while in flight
+            } else if (!ok && !e.confirmed) {
+                lane.toSend.put(e.seq, e);
+            } else if (lane.keyOf == null || e.confirmed) {
                 remove(lane, e);
                 lane.sent++;
                 listener.acknowledged(kind, payload);
+                done.add(e.file);
+            } else {
+                e.awaiting = true;
+                e.sentAtNanos = System.nanoTime();
+                lane.awaiting.put(e.seq, e);
             }
             notifyAll();
         }
-        if (ok) {
-            deleteAll(List.of(e.file));
-        }
+        deleteAll(done);
     }
 
     /** Messages waiting or in flight, all streams. */

@@ -78,6 +78,14 @@ public final class ChaosRun implements Callable<Integer> {
             + " scenario (default: ${DEFAULT-VALUE})")
     int drainSeconds = 120;
 
+    @Option(names = "--mqtt-broker", description = "The MQTT broker: embedded (Moquette, the one-machine default) or"
+            + " mosquitto (Debian's, as docker-compose.yml runs it) (default: ${DEFAULT-VALUE})")
+    String mqttBroker = "embedded";
+
+    @Option(names = "--receipt-timeout-s", description = "How long a device waits for the cloud's receipt before it"
+            + " sends a sample again (default: ${DEFAULT-VALUE})")
+    int receiptTimeoutSeconds = 10;
+
     @Option(names = "--data", description = "Fashion-MNIST folder (default: ${DEFAULT-VALUE})")
     Path data = FashionMnist.DEBIAN_DIR;
 
@@ -136,7 +144,11 @@ public final class ChaosRun implements Callable<Integer> {
             teacherOnnx = teacherDir.resolve("teacher.onnx");
             teacherManifest = teacherDir.resolve("teacher.manifest.pb");
             out.println("==> starting Kafka, the MQTT broker and the cloud, each its own process");
-            stack = new ChaosStack(sup, work, teacherOnnx);
+            if (!List.of("embedded", "mosquitto").contains(mqttBroker)) {
+                throw new CommandLine.ParameterException(new CommandLine(this), "--mqtt-broker takes embedded or"
+                        + " mosquitto, got " + mqttBroker);
+            }
+            stack = new ChaosStack(sup, work, teacherOnnx, mqttBroker.equals("mosquitto"));
             stack.start();
             for (String name : scenarios) {
                 out.println("==> scenario " + name);
@@ -162,7 +174,8 @@ public final class ChaosRun implements Callable<Integer> {
         report.put("scenarios", results);
         report.put("seconds", Math.round((System.nanoTime() - started) / 1e9));
         report.put("settings", Map.of("devices", devices, "fps", fps, "upload_fraction", uploadFraction, "run_s",
-                runSeconds, "kafka_down_s", kafkaDownSeconds, "cloud_kills", cloudKills));
+                runSeconds, "kafka_down_s", kafkaDownSeconds, "cloud_kills", cloudKills, "mqtt_broker", mqttBroker,
+                "receipt_timeout_s", receiptTimeoutSeconds));
         Path file = work.resolve("report.json");
         new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(file.toFile(), report);
         boolean passed = results.stream().allMatch(r -> Boolean.TRUE.equals(r.get("passed")));
@@ -227,6 +240,7 @@ public final class ChaosRun implements Callable<Integer> {
                     "--feed-offset", Long.toString(nextFeedOffset()), "--fps", Double.toString(fps * 2),
                     "--upload-fraction", Double.toString(uploadFraction), "--model", teacherOnnx.toString(),
                     "--manifest", teacherManifest.toString(), "--queue-samples-bytes", Long.toString(quota),
+                    "--receipt-timeout-s", Integer.toString(receiptTimeoutSeconds),
                     "--sample-ledger", ledger.toString());
             ChildProcess agent = processes.launch(device + "-a", command, null);
             sleep(runSeconds * 250L);
@@ -308,7 +322,8 @@ public final class ChaosRun implements Callable<Integer> {
             DeviceConfig config = DeviceConfig.defaults(id, work.resolve("devices").resolve(id))
                     .withFleet("chaos", "tcp://127.0.0.1:" + port).withPace(0, fps, Duration.ofSeconds(1))
                     .withGate(new DeviceConfig.GateSettings(MiningStrategy.LEAST_CONFIDENCE, uploadFraction, 0));
-            config = config.withRuntime(config.provider(), quotas);
+            config = config.withRuntime(config.provider(), quotas)
+                    .withMqtt(config.mqtt().withReceiptTimeout(receiptTimeoutSeconds));
             EdgeDevice device = new EdgeDevice(config, new LoopingIdxSource(data.resolve("t10k-images-idx3-ubyte.gz"),
                     data.resolve("t10k-labels-idx1-ubyte.gz"), nextFeedOffset()));
             Path ledgerFile = work.resolve("ledgers").resolve(id + ".ledger");

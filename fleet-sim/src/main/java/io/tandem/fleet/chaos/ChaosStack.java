@@ -31,10 +31,16 @@ final class ChaosStack {
     private ChildProcess cloud;
     private int starts;
 
-    ChaosStack(Supervisor processes, Path work, Path teacherOnnx) {
+    private final boolean mosquitto;
+
+    /**
+     * @param mosquitto run Mosquitto (Debian's, as compose does) as the MQTT broker instead of the embedded one
+     */
+    ChaosStack(Supervisor processes, Path work, Path teacherOnnx, boolean mosquitto) {
         this.processes = processes;
         this.work = work;
         this.teacherOnnx = teacherOnnx;
+        this.mosquitto = mosquitto;
     }
 
     /** Starts all three and waits until the cloud is healthy. */
@@ -74,8 +80,36 @@ final class ChaosStack {
     }
 
     void startMqtt() {
+        if (mosquitto) {
+            startMosquitto();
+            return;
+        }
         mqtt = broker("mqtt", List.of("--kafka-port", "" + kafkaPort, "--kafka-controller-port", "" + controllerPort,
                 "--mqtt-port", "" + mqttPort));
+    }
+
+    /** Mosquitto with the persistence of {@code docker/mosquitto.conf}, anonymous, on this run's port. */
+    private void startMosquitto() {
+        Path dir = work.resolve("brokers/mosquitto");
+        try {
+            java.nio.file.Files.createDirectories(dir.resolve("data"));
+            String conf = "listener " + mqttPort + " 127.0.0.1\nallow_anonymous true\npersistence true\n"
+                    + "persistence_location " + dir.resolve("data") + "/\nautosave_on_changes true\nautosave_interval 1\n"
+                    + "max_queued_messages 100000\nmax_inflight_messages 1000\nmax_packet_size 2100000\n"
+                    + (new com.sun.security.auth.module.UnixSystem().getUid() == 0 ? "user root\n" : "");
+            java.nio.file.Files.writeString(dir.resolve("mosquitto.conf"), conf);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        mqtt = processes.launch("mosquitto-" + ++starts, List.of("mosquitto", "-c",
+                dir.resolve("mosquitto.conf").toString()), null);
+        processes.waitFor("Mosquitto to listen", () -> {
+            try (java.net.Socket s = new java.net.Socket("127.0.0.1", mqttPort)) {
+                return true;
+            } catch (java.io.IOException e) {
+                return false;
+            }
+        }, mqtt);
     }
 
     void startCloud() {
