@@ -45,7 +45,8 @@ public final class EmbeddedMqtt implements AutoCloseable {
         p.setProperty("session_queue_size", Integer.toString(SESSION_QUEUE_SIZE));
         p.setProperty("netty.mqtt.message_size", Integer.toString(config.mqttMaxMessageBytes()));
         p.setProperty("immediate_buffer_flush", "true");
-        p.setProperty("persistent_queue_type", System.getProperty("qt", "h2"));
+        // Sessions need an expiry to be restored after an unclean stop (Moquette 0.17 refuses to start otherwise).
+        p.setProperty("persistent_client_expiration", "7d");
         if (config.mqttTls() != null) {
             p.setProperty("ssl_provider", "JDK");
             p.setProperty("ssl_port", Integer.toString(config.mqttTls().port()));

@@ -69,7 +69,14 @@ public final class LocalStack implements AutoCloseable {
             stack.close();
             stopped.countDown();
         }, "local-stack-shutdown"));
-        stack.start();
+        try {
+            stack.start();
+        } catch (RuntimeException e) {
+            // The brokers' own threads would keep a half-started process alive; a supervisor must see it fail.
+            System.err.println("local-stack: cannot start: " + e);
+            e.printStackTrace();
+            System.exit(1);
+        }
         System.out.println(READY + (stack.runKafka ? " kafka=" + stack.kafkaBootstrapServers() : "")
                 + (stack.runMqtt ? " mqtt=" + stack.mqttUrl() : ""));
         System.out.flush();

@@ -54,6 +54,7 @@ public class MqttKafkaBridge {
     private final java.util.concurrent.atomic.AtomicBoolean reconnecting = new java.util.concurrent.atomic.AtomicBoolean();
     private final java.util.concurrent.atomic.AtomicLong kafkaRefusals = new java.util.concurrent.atomic.AtomicLong();
     private volatile boolean stopping;
+    private MqttConnectOptions connectOptions;
     private final Map<DeviceStream, AtomicLong> forwarded = new EnumMap<>(DeviceStream.class);
 
     void start(@Observes StartupEvent event) {
@@ -70,10 +71,14 @@ public class MqttKafkaBridge {
             client.setCallback(new Callback());
             MqttConnectOptions options = new MqttConnectOptions();
             options.setCleanSession(false);
-            options.setAutomaticReconnect(true);
+            // The bridge's own reconnect thread (below) is the one way back: Paho's automatic reconnect could
+            // leave it waiting minutes, or stuck on a CONNECT the broker never answered.
+            options.setAutomaticReconnect(false);
+            options.setConnectionTimeout(10);
             options.setMaxInflight(config.mqtt().maxInflight());
             options.setKeepAliveInterval(config.mqtt().keepAliveSeconds());
-            client.connect(MqttLogin.apply(config.mqtt(), options));
+            connectOptions = MqttLogin.apply(config.mqtt(), options);
+            client.connect(connectOptions);
             subscribe();
         } catch (MqttException e) {
             throw new IllegalStateException("bridge cannot connect to MQTT broker " + config.mqtt().url() + ": "
@@ -123,6 +128,7 @@ public class MqttKafkaBridge {
                 // Not acknowledged: the broker redelivers it once the bridge reconnects.
                 LOG.errorf("Kafka refused a record from %s (%s); reconnecting MQTT to get it redelivered", topic,
                         error.getMessage());
+                kafkaRefusals.incrementAndGet();
                 reconnect();
             }
         });
@@ -137,13 +143,12 @@ public class MqttKafkaBridge {
     }
 
     /**
-     * One reconnect at a time, however many Kafka callbacks fail: the first failure drops the MQTT
-     * connection (so the broker keeps every unacknowledged message for redelivery) and starts the single
-     * reconnect thread, which retries with a doubling backoff (1 s to 30 s) until connected or stopped; the
-     * failures that arrive meanwhile are only counted.
+     * One reconnect at a time, whatever the cause (the connection lost, or Kafka refusing records, however many
+     * of its callbacks fail): the connection is dropped (so the broker keeps every unacknowledged message for
+     * redelivery) and the single reconnect thread connects and subscribes again with a doubling backoff (1 s to
+     * 30 s) until connected or stopped; failures that arrive meanwhile are only counted.
      */
     private void reconnect() {
-        kafkaRefusals.incrementAndGet();
         if (!reconnecting.compareAndSet(false, true)) {
             return;
         }
@@ -152,16 +157,22 @@ public class MqttKafkaBridge {
                 try {
                     client.disconnectForcibly(1000, 1000);
                 } catch (MqttException e) {
-                    LOG.warnf("forced disconnect: %s", e.getMessage());
+                    // already disconnected
                 }
                 long backoff = 1000;
                 while (!stopping && !client.isConnected()) {
                     try {
                         Thread.sleep(backoff);
-                        client.reconnect();
-                        Thread.sleep(500);
+                        client.connect(connectOptions);
+                        subscribe();
+                        LOG.infof("bridge reconnected to %s", config.mqtt().url());
                     } catch (MqttException e) {
                         LOG.warnf("bridge reconnect failed (%s), next try in %d ms", e.getMessage(), backoff);
+                        try {
+                            client.disconnectForcibly(0, 1000);
+                        } catch (MqttException ignored) {
+                            // nothing to abandon
+                        }
                     } catch (InterruptedException e) {
                         return;
                     }
@@ -209,18 +220,14 @@ public class MqttKafkaBridge {
     private final class Callback implements MqttCallbackExtended {
         @Override
         public void connectComplete(boolean reconnect, String serverURI) {
-            if (reconnect) {
-                try {
-                    subscribe();
-                } catch (MqttException e) {
-                    LOG.errorf("bridge cannot resubscribe: %s", e.getMessage());
-                }
-            }
         }
 
         @Override
         public void connectionLost(Throwable cause) {
-            LOG.warnf("bridge lost MQTT connection: %s", cause.getMessage());
+            LOG.warnf("bridge lost MQTT connection: %s; reconnecting", cause.getMessage());
+            if (!stopping) {
+                reconnect();
+            }
         }
 
         @Override

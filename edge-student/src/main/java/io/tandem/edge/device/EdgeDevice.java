@@ -456,7 +456,8 @@ public final class EdgeDevice implements AutoCloseable {
         queue.close();
         closed = true;
         log("stopped: " + stats.inferences() + " inferences, " + stats.hardAcked() + "/" + stats.hardSent()
-                + " hard examples acknowledged" + (drained ? "" : ", some still pending"));
+                + " hard examples acknowledged" + (drained ? "" : ", pending: " + queue.describePending()
+                + (link.connected() ? "" : ", not connected")));
         link.close();
         updater.close();
         return drained;

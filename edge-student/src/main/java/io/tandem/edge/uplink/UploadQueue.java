@@ -456,6 +456,17 @@ public final class UploadQueue implements AutoCloseable {
         return n;
     }
 
+    /** What is pending, in words: messages not sent yet, in flight, and waiting for a receipt. */
+    public synchronized String describePending() {
+        int ready = 0;
+        int awaiting = 0;
+        for (Lane lane : lanes.values()) {
+            ready += lane.toSend.size();
+            awaiting += lane.awaiting.size();
+        }
+        return ready + " not sent, " + inFlight + " in flight, " + awaiting + " waiting for a receipt";
+    }
+
     /** Waits up to {@code timeoutMs} until every message is acknowledged. */
     public boolean drain(long timeoutMs) {
         long deadline = System.currentTimeMillis() + timeoutMs;

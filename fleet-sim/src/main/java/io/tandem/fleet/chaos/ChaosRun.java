@@ -300,7 +300,18 @@ public final class ChaosRun implements Callable<Integer> {
         private boolean stopped;
 
         Map<String, Path> stop() {
-            devices.parallelStream().forEach(d -> d.stop(Duration.ofSeconds(drainSeconds)));
+            // One thread per device: every device stops producing at once, then each drains.
+            List<Thread> stopping = devices.stream().map(d -> new Thread(() -> d.stop(Duration.ofSeconds(drainSeconds)),
+                    "stop-" + d.deviceId())).toList();
+            stopping.forEach(Thread::start);
+            for (Thread t : stopping) {
+                try {
+                    t.join();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted stopping devices", e);
+                }
+            }
             ledgers.forEach(SampleLedger::close);
             stopped = true;
             return files;
