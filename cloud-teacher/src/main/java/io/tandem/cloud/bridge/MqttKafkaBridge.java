@@ -67,10 +67,13 @@ public class MqttKafkaBridge {
         }
         try {
             client = new MqttClient(config.mqtt().url(), config.mqtt().clientId(), new MemoryPersistence());
+            client.setTimeToWait(15_000);
             client.setManualAcks(true);
             client.setCallback(new Callback());
             MqttConnectOptions options = new MqttConnectOptions();
-            options.setCleanSession(false);
+            // A clean session by default: devices keep every sample until the cloud's receipt, so the broker need
+            // not queue for an absent bridge (and Moquette 0.17 cannot restore that session after a crash).
+            options.setCleanSession(!config.mqtt().persistentSession());
             // The bridge's own reconnect thread (below) is the one way back: Paho's automatic reconnect could
             // leave it waiting minutes, or stuck on a CONNECT the broker never answered.
             options.setAutomaticReconnect(false);

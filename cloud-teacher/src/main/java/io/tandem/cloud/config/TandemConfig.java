@@ -118,6 +118,14 @@ public interface TandemConfig {
         @WithDefault("tandem-cloud")
         String username();
 
+        /**
+         * Whether the bridge keeps a persistent MQTT session, so the broker queues device messages while it is
+         * away (up to the broker's per-session limit). Off by default: devices keep each sample until the cloud's
+         * receipt and send it again, so nothing depends on the broker's queue.
+         */
+        @WithDefault("false")
+        boolean persistentSession();
+
         /** The cloud's MQTT password; none = connect anonymously (a broker without credentials). */
         Optional<String> password();
 
