@@ -96,6 +96,6 @@ class RegistryApiTest {
         assertFalse(store.append(s), "a redelivered sample is not stored twice");
         assertEquals(before + 1, store.size());
         assertEquals(before + 1, store.trainingSet().size());
-        given().when().get("/api/stats").then().statusCode(200).body("samples_stored", equalTo(before + 1));
+        given().when().get("/api/stats").then().statusCode(200).body("samples_stored", equalTo((int) (before + 1)));
     }
 }

@@ -43,6 +43,8 @@ public class FleetState {
 
     /** Devices in the order they were last seen, the one silent longest first; bounded at start. */
     private Map<String, Device> devices = new LinkedHashMap<>();
+    /** Versions kept per device: {@code tandem.fleet.versions-per-device}, read at start. */
+    private int versionsPerDevice = 32;
     private ConsumerLoop loop;
 
     /** A map that keeps its newest {@code max} entries by insertion. */
@@ -96,6 +98,7 @@ public class FleetState {
 
     void start(@Observes StartupEvent event) {
         int max = config.fleet().maxDevices();
+        versionsPerDevice = config.fleet().versionsPerDevice();
         devices = new LinkedHashMap<>(16, 0.75f, true) {
             @Override
             protected boolean removeEldestEntry(Map.Entry<String, Device> eldest) {
@@ -171,7 +174,7 @@ public class FleetState {
     }
 
     private Device device(String id, String fleet) {
-        Device d = devices.computeIfAbsent(id, k -> new Device(config.fleet().versionsPerDevice()));
+        Device d = devices.computeIfAbsent(id, k -> new Device(versionsPerDevice));
         d.deviceId = id;
         d.fleet = fleet;
         d.lastSeenMs = System.currentTimeMillis();
