@@ -81,11 +81,18 @@ public class MqttKafkaBridge {
             options.setMaxInflight(config.mqtt().maxInflight());
             options.setKeepAliveInterval(config.mqtt().keepAliveSeconds());
             connectOptions = MqttLogin.apply(config.mqtt(), options);
+        } catch (MqttException e) {
+            throw new IllegalStateException("bad MQTT broker URL or client id: " + config.mqtt().url() + ", "
+                    + config.mqtt().clientId(), e);
+        }
+        try {
             client.connect(connectOptions);
             subscribe();
         } catch (MqttException e) {
-            throw new IllegalStateException("bridge cannot connect to MQTT broker " + config.mqtt().url() + ": "
-                    + e.getMessage(), e);
+            // The service starts anyway (the API, the labeler and the store work without MQTT) and keeps trying.
+            LOG.errorf("bridge cannot connect to MQTT broker %s yet (%s); retrying in the background",
+                    config.mqtt().url(), e.getMessage());
+            reconnect();
         }
         LOG.infof("bridge: MQTT %s -> Kafka %s", config.mqtt().url(), config.kafka().bootstrapServers());
     }

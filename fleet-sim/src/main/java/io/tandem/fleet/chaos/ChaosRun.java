@@ -43,8 +43,8 @@ import picocli.CommandLine.Option;
 public final class ChaosRun implements Callable<Integer> {
 
     /** The scenarios, in the order they run. */
-    public static final List<String> SCENARIOS = List.of("cloud-kill", "mqtt-kill-backlog", "kafka-down",
-            "edge-kill-queue-half-full", "edge-cut-off-overflow", "store-torn-tail");
+    public static final List<String> SCENARIOS = List.of("cloud-kill", "kafka-down", "edge-kill-queue-half-full",
+            "edge-cut-off-overflow", "store-torn-tail", "mqtt-kill-backlog");
 
     @Option(names = "--project-dir", description = "The Tandem checkout (default: ${DEFAULT-VALUE})")
     Path projectDir = Path.of(".");

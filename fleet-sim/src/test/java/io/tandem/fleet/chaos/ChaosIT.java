@@ -13,8 +13,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The fault-injection run, reduced: every scenario of {@code bin/tandem-chaos} with fewer devices, shorter
- * phases and Kafka down for 10 s instead of a minute, on the same processes (Kafka, the embedded MQTT broker
- * and the cloud each its own), counted from the devices' ledgers against the store.
+ * phases and Kafka down for 10 s instead of a minute, on the same processes (Kafka, Mosquitto and the cloud
+ * each its own), counted from the devices' ledgers against the store.
  */
 class ChaosIT {
 
@@ -33,6 +33,9 @@ class ChaosIT {
         run.cloudKills = 2;
         run.drainSeconds = 90;
         run.timeoutSeconds = 900;
+        // Mosquitto, the broker docker-compose.yml runs: the embedded Moquette 0.17 does not always come back
+        // whole from a kill -9 (see bench/RESULTS.md), which is the broker's defect, not the loop's.
+        run.mqttBroker = "mosquitto";
         int status = run.call();
 
         JsonNode report = new ObjectMapper().readTree(Files.readString(project.resolve(
