@@ -33,9 +33,6 @@ class ChaosIT {
         run.cloudKills = 2;
         run.drainSeconds = 90;
         run.timeoutSeconds = 900;
-        // Mosquitto, the broker docker-compose.yml runs: the embedded Moquette 0.17 does not always come back
-        // whole from a kill -9 (see bench/RESULTS.md), which is the broker's defect, not the loop's.
-        run.mqttBroker = "mosquitto";
         int status = run.call();
 
         JsonNode report = new ObjectMapper().readTree(Files.readString(project.resolve(
