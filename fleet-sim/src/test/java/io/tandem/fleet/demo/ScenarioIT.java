@@ -54,8 +54,8 @@ class ScenarioIT {
             assertTrue(summary.has(key), "summary has " + key + ": " + summary);
         }
         assertEquals("nightside", summary.path("drifted_groups").asText());
-        assertTrue(summary.path("uploaded_fraction").asDouble() <= 0.1 + 2.0 / 360, "uploads keep to the budget"
-                + " (10% of each device's 360 frames plus a burst of 2): " + summary);
+        assertTrue(summary.path("uploaded_fraction").asDouble() <= 0.1 + 2.0 / 480, "uploads keep to the budget"
+                + " (10% of each device's 480 frames plus a burst of 2): " + summary);
 
         JsonNode rounds = report.path("rounds");
         assertEquals(3, rounds.size());
