@@ -57,6 +57,9 @@ public class OperationsResource {
     @Inject
     TriggerEngine triggers;
 
+    @Inject
+    io.tandem.cloud.bridge.ReceiptSender receipts;
+
     /** A rollout request. */
     public record RolloutRequest(String modelId, String version, String fleet) {
     }
@@ -71,6 +74,9 @@ public class OperationsResource {
         m.put("labelled_by_this_process", labeler.labelled());
         m.put("duplicates_ignored", labeler.duplicates());
         m.put("samples_stored", store.size());
+        m.put("samples_left_training_window", store.leftWindow());
+        m.put("receipts_sent", receipts.sent());
+        m.put("receipts_skipped", receipts.skipped());
         m.put("human_labels", store.humanLabels());
         m.put("retrains_triggered", triggers.fired());
         m.put("rejected_total", rejections.total());

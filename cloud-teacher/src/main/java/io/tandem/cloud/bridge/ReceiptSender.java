@@ -34,8 +34,11 @@ public class ReceiptSender {
     @Inject
     MqttKafkaBridge bridge;
 
-    private final BlockingQueue<SampleReceipt> queue = new ArrayBlockingQueue<>(QUEUE);
-    private final Map<SampleReceipt, String> topics = new java.util.concurrent.ConcurrentHashMap<>();
+    /** A receipt and the device topic it goes to. */
+    private record Outgoing(String topic, SampleReceipt receipt) {
+    }
+
+    private final BlockingQueue<Outgoing> queue = new ArrayBlockingQueue<>(QUEUE);
     private final AtomicLong sent = new AtomicLong();
     private final AtomicLong skipped = new AtomicLong();
     private volatile Thread worker;
@@ -52,15 +55,14 @@ public class ReceiptSender {
             }
         }
         byDevice.forEach((k, b) -> {
-            SampleReceipt r = b.build();
+            String topic;
             try {
-                topics.put(r, Topics.deviceReceipts(k.get(0), k.get(1)));
+                topic = Topics.deviceReceipts(k.get(0), k.get(1));
             } catch (IllegalArgumentException e) {
                 skipped.incrementAndGet();
                 return;
             }
-            if (!queue.offer(r)) {
-                topics.remove(r);
+            if (!queue.offer(new Outgoing(topic, b.build()))) {
                 skipped.incrementAndGet();
             }
         });
@@ -77,20 +79,25 @@ public class ReceiptSender {
 
     private void run() {
         while (!stopping) {
-            SampleReceipt r;
+            Outgoing o;
             try {
-                r = queue.poll(500, TimeUnit.MILLISECONDS);
+                o = queue.poll(500, TimeUnit.MILLISECONDS);
             } catch (InterruptedException e) {
                 return;
             }
-            if (r == null) {
+            if (o == null) {
                 continue;
             }
-            String topic = topics.remove(r);
-            if (bridge.publish(topic, Codecs.SAMPLE_RECEIPT.encode(r))) {
-                sent.incrementAndGet();
-            } else {
+            try {
+                if (bridge.publish(o.topic(), Codecs.SAMPLE_RECEIPT.encode(o.receipt()))) {
+                    sent.incrementAndGet();
+                } else {
+                    skipped.incrementAndGet();
+                }
+            } catch (RuntimeException e) {
+                // The thread must outlive any one receipt; the device resends what it did not get.
                 skipped.incrementAndGet();
+                LOG.warnf("receipt to %s not sent: %s", o.topic(), e.getMessage());
             }
         }
     }
@@ -111,7 +118,7 @@ public class ReceiptSender {
         if (w != null) {
             w.interrupt();
         }
-        List<SampleReceipt> left = new ArrayList<>();
+        List<Outgoing> left = new ArrayList<>();
         queue.drainTo(left);
         if (!left.isEmpty()) {
             LOG.infof("%d receipts not sent at shutdown; their devices will send those samples again", left.size());
