@@ -9,10 +9,13 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * The device's audit trail of its samples: one line per event, {@code Q|A|D INCARNATION SEQUENCE}, for a sample
- * queued on disk, acknowledged by the broker, or dropped by the device (counted). Each line is written
+ * queued on disk, acknowledged (the cloud's receipt), or dropped by the device (counted). Each line is written
  * straight to the file (no buffer in this process), so a killed device loses none of what it recorded; what
  * the cloud stored can be reconciled against it exactly ({@code bin/tandem-chaos} does).
  */
@@ -22,7 +25,7 @@ public final class SampleLedger implements UploadQueue.Listener, AutoCloseable {
     public enum Event {
         /** Queued on disk, to be sent. */
         Q,
-        /** Acknowledged by the broker. */
+        /** Acknowledged: the cloud's receipt says it is stored (or refused and counted). */
         A,
         /** Dropped by the device and counted. */
         D
@@ -43,6 +46,30 @@ public final class SampleLedger implements UploadQueue.Listener, AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open the sample ledger " + file, e);
         }
+    }
+
+    /**
+     * What a ledger file says of each sample, by {@code INCARNATION/SEQUENCE}: the events recorded for it. A line
+     * that could not name its sample counts as a sample of its own ({@code ?/N}).
+     */
+    public static Map<String, EnumSet<Event>> read(Path file) {
+        Map<String, EnumSet<Event>> events = new HashMap<>();
+        if (!Files.exists(file)) {
+            return events;
+        }
+        try {
+            for (String line : Files.readAllLines(file)) {
+                String[] w = line.trim().split(" ");
+                if (w.length != 3) {
+                    continue;
+                }
+                String key = w[1].equals("?") ? "?/" + events.size() : w[1] + "/" + Long.parseLong(w[2]);
+                events.computeIfAbsent(key, k -> EnumSet.noneOf(Event.class)).add(Event.valueOf(w[0]));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the sample ledger " + file, e);
+        }
+        return events;
     }
 
     @Override

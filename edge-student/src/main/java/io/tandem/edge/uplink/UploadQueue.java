@@ -250,12 +250,20 @@ public final class UploadQueue implements AutoCloseable {
         return true;
     }
 
+    /** A queued message as its file holds it: the topic's length (2 bytes), the topic, the payload. */
+    private record Stored(String topic, byte[] payload) {
+        static Stored read(Path file) throws IOException {
+            byte[] bytes = Files.readAllBytes(file);
+            int topicLength = ByteBuffer.wrap(bytes).getShort() & 0xffff;
+            return new Stored(new String(bytes, 2, topicLength, StandardCharsets.UTF_8),
+                    java.util.Arrays.copyOfRange(bytes, 2 + topicLength, bytes.length));
+        }
+    }
+
     /** The payload of a queued message's file, or null when it cannot be read. */
     private static byte[] payloadOf(Path file) {
         try {
-            byte[] bytes = Files.readAllBytes(file);
-            int topicLength = ByteBuffer.wrap(bytes).getShort() & 0xffff;
-            return java.util.Arrays.copyOfRange(bytes, 2 + topicLength, bytes.length);
+            return Stored.read(file).payload();
         } catch (IOException | RuntimeException e) {
             return null;
         }
@@ -400,9 +408,9 @@ public final class UploadQueue implements AutoCloseable {
     }
 
     private boolean publish(Kind kind, Entry e) {
-        byte[] bytes;
+        Stored message;
         try {
-            bytes = Files.readAllBytes(e.file);
+            message = Stored.read(e.file);
         } catch (IOException ex) {
             System.out.println("upload queue: lost " + e.file + ": " + ex.getMessage());
             synchronized (this) {
@@ -414,12 +422,8 @@ public final class UploadQueue implements AutoCloseable {
             }
             return true;
         }
-        ByteBuffer b = ByteBuffer.wrap(bytes);
-        int topicLength = b.getShort() & 0xffff;
-        String topic = new String(bytes, 2, topicLength, StandardCharsets.UTF_8);
-        byte[] payload = new byte[bytes.length - 2 - topicLength];
-        System.arraycopy(bytes, 2 + topicLength, payload, 0, payload.length);
-        return publisher.tryPublish(topic, payload, ok -> acknowledged(kind, e, ok, payload));
+        return publisher.tryPublish(message.topic(), message.payload(),
+                ok -> acknowledged(kind, e, ok, message.payload()));
     }
 
     private void acknowledged(Kind kind, Entry e, boolean ok, byte[] payload) {

@@ -11,6 +11,7 @@ import io.tandem.edge.gate.MiningStrategy;
 import io.tandem.edge.uplink.SampleLedger;
 import io.tandem.edge.uplink.UploadQueue;
 import io.tandem.fleet.process.ChildProcess;
+import io.tandem.fleet.process.Commands;
 import io.tandem.fleet.process.Supervisor;
 import io.tandem.fleet.process.TeacherCache;
 import io.tandem.proto.Codecs;
@@ -22,6 +23,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -111,13 +113,7 @@ public final class ChaosRun implements Callable<Integer> {
 
     /** Runs the command line. */
     public static void main(String[] args) {
-        System.setProperty("ai.djl.offline", "true");
-        CommandLine cli = new CommandLine(new ChaosRun());
-        cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
-            cmd.getErr().println("tandem-chaos: " + e.getMessage());
-            return 2;
-        });
-        System.exit(cli.execute(args));
+        Commands.exit("tandem-chaos", new ChaosRun(), args);
     }
 
     @Override
@@ -129,13 +125,7 @@ public final class ChaosRun implements Callable<Integer> {
             }
         }
         Path project = projectDir.toAbsolutePath().normalize();
-        Path work = project.resolve(workDir).toAbsolutePath().normalize();
-        if (Files.exists(work)) {
-            try (var files = Files.walk(work)) {
-                files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
-        }
-        Files.createDirectories(work);
+        Path work = Commands.freshFolder(project.resolve(workDir).toAbsolutePath().normalize());
         List<Map<String, Object>> results = new ArrayList<>();
         long started = System.nanoTime();
         try (Supervisor sup = new Supervisor(project, work.resolve("logs"), out, Duration.ofSeconds(timeoutSeconds))) {
@@ -200,9 +190,22 @@ public final class ChaosRun implements Callable<Integer> {
         }
     }
 
-    private Map<String, Path> mqttKill(Path work, List<String> notes) throws Exception {
-        try (Fleet fleet = fleet(work, "mk", devices, stack.mqttPort(), UploadQueue.Quotas.DEFAULT)) {
+    /** One fault, between two halves of the scenario's load on its own in-process devices. */
+    private interface Fault {
+        void inject() throws Exception;
+    }
+
+    private Map<String, Path> aroundFault(Path work, String prefix, Fault fault) throws Exception {
+        try (Fleet fleet = fleet(work, prefix, devices, stack.mqttPort(), UploadQueue.Quotas.DEFAULT)) {
             sleep(runSeconds * 500L);
+            fault.inject();
+            sleep(runSeconds * 500L);
+            return fleet.stop();
+        }
+    }
+
+    private Map<String, Path> mqttKill(Path work, List<String> notes) throws Exception {
+        return aroundFault(work, "mk", () -> {
             stack.freezeCloud(true);
             notes.add("the cloud frozen (SIGSTOP) so the broker queues a backlog for the bridge");
             sleep(3000);
@@ -211,21 +214,16 @@ public final class ChaosRun implements Callable<Integer> {
             stack.freezeCloud(false);
             sleep(1000);
             stack.startMqtt();
-            sleep(runSeconds * 500L);
-            return fleet.stop();
-        }
+        });
     }
 
     private Map<String, Path> kafkaDown(Path work, List<String> notes) throws Exception {
-        try (Fleet fleet = fleet(work, "kd", devices, stack.mqttPort(), UploadQueue.Quotas.DEFAULT)) {
-            sleep(runSeconds * 500L);
+        return aroundFault(work, "kd", () -> {
             stack.killKafka();
             notes.add("kill -9 of Kafka, down for " + kafkaDownSeconds + " s");
             sleep(kafkaDownSeconds * 1000L);
             stack.startKafka();
-            sleep(runSeconds * 500L);
-            return fleet.stop();
-        }
+        });
     }
 
     private Map<String, Path> edgeKill(Path work, List<String> notes) throws Exception {
@@ -283,18 +281,14 @@ public final class ChaosRun implements Callable<Integer> {
     }
 
     private Map<String, Path> storeTorn(Path work, List<String> notes) throws Exception {
-        try (Fleet fleet = fleet(work, "st", devices, stack.mqttPort(), UploadQueue.Quotas.DEFAULT)) {
-            sleep(runSeconds * 500L);
+        return aroundFault(work, "st", () -> {
             stack.killCloud();
-            Path store = stack.storeFile();
-            try (RandomAccessFile f = new RandomAccessFile(store.toFile(), "rw")) {
+            try (RandomAccessFile f = new RandomAccessFile(stack.storeFile().toFile(), "rw")) {
                 f.setLength(f.length() - 7);
             }
             notes.add("kill -9 of the cloud, then its sample store torn inside its last record (7 bytes cut)");
             stack.startCloud();
-            sleep(runSeconds * 500L);
-            return fleet.stop();
-        }
+        });
     }
 
     // ----- devices, ledgers and counting -----
@@ -368,8 +362,8 @@ public final class ChaosRun implements Callable<Integer> {
 
     private static Set<String> pendingKeys(Path ledger) {
         Set<String> out = new java.util.HashSet<>();
-        Tally.ledgers(Map.of("d", ledger)).forEach((k, e) -> {
-            if (e.contains('Q') && !e.contains('A') && !e.contains('D')) {
+        SampleLedger.read(ledger).forEach((k, e) -> {
+            if (e.equals(EnumSet.of(SampleLedger.Event.Q))) {
                 out.add(k);
             }
         });
@@ -381,7 +375,7 @@ public final class ChaosRun implements Callable<Integer> {
         Set<String> ids = ledgers.keySet();
         long deadline = System.nanoTime() + Duration.ofSeconds(drainSeconds).toNanos();
         while (true) {
-            Map<String, java.util.Set<Character>> ledger = Tally.ledgers(ledgers);
+            Map<String, Set<SampleLedger.Event>> ledger = Tally.ledgers(ledgers);
             Map<String, Integer> store = Tally.store(stack.storeFile(), ids::contains);
             long outstanding = Tally.outstanding(ledger, store);
             if (outstanding == 0 || System.nanoTime() > deadline) {

@@ -1,14 +1,12 @@
 package io.tandem.fleet.chaos;
 
+import io.tandem.edge.uplink.SampleLedger;
 import io.tandem.proto.Codecs;
 import io.tandem.proto.RecordFiles;
 import io.tandem.proto.v1.HardExample;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -21,7 +19,8 @@ import java.util.function.Predicate;
  *
  * @param produced distinct samples the devices produced (queued, acknowledged or dropped)
  * @param stored produced samples the store holds
- * @param lost samples the broker acknowledged to a device that the store does not hold
+ * @param lost samples acknowledged to a device (its ledger's {@code A}: the cloud's receipt) that the store does
+ *     not hold
  * @param duplicated store records beyond the first of the same sample
  * @param droppedCounted samples the devices dropped and counted (a full queue), not stored
  * @param droppedUncounted samples neither stored, nor acknowledged, nor counted as dropped
@@ -40,26 +39,11 @@ record Tally(long produced, long stored, long lost, long duplicated, long droppe
         return device + "/" + incarnation + "/" + sequence;
     }
 
-    /** What the ledgers say of each sample: the events seen, as a set of 'Q', 'A', 'D'. */
-    static Map<String, Set<Character>> ledgers(Map<String, Path> ledgerByDevice) {
-        Map<String, Set<Character>> events = new HashMap<>();
-        ledgerByDevice.forEach((device, file) -> {
-            try {
-                if (!Files.exists(file)) {
-                    return;
-                }
-                for (String line : Files.readAllLines(file)) {
-                    String[] w = line.trim().split(" ");
-                    if (w.length != 3) {
-                        continue;
-                    }
-                    String key = w[1].equals("?") ? device + "/?/" + events.size() : key(device, w[1], Long.parseLong(w[2]));
-                    events.computeIfAbsent(key, k -> new HashSet<>()).add(w[0].charAt(0));
-                }
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot read ledger " + file, e);
-            }
-        });
+    /** What the devices' ledgers say of each sample, by {@link #key}: the events recorded for it. */
+    static Map<String, Set<SampleLedger.Event>> ledgers(Map<String, Path> ledgerByDevice) {
+        Map<String, Set<SampleLedger.Event>> events = new HashMap<>();
+        ledgerByDevice.forEach((device, file) -> SampleLedger.read(file).forEach((sample, e) ->
+                events.put(device + "/" + sample, e)));
         return events;
     }
 
@@ -78,17 +62,17 @@ record Tally(long produced, long stored, long lost, long duplicated, long droppe
     }
 
     /** The tally of ledgers against store records. */
-    static Tally of(Map<String, Set<Character>> ledger, Map<String, Integer> store) {
+    static Tally of(Map<String, Set<SampleLedger.Event>> ledger, Map<String, Integer> store) {
         long stored = 0;
         long lost = 0;
         long counted = 0;
         long uncounted = 0;
-        for (Map.Entry<String, Set<Character>> e : ledger.entrySet()) {
+        for (Map.Entry<String, Set<SampleLedger.Event>> e : ledger.entrySet()) {
             if (store.containsKey(e.getKey())) {
                 stored++;
-            } else if (e.getValue().contains('A')) {
+            } else if (e.getValue().contains(SampleLedger.Event.A)) {
                 lost++;
-            } else if (e.getValue().contains('D')) {
+            } else if (e.getValue().contains(SampleLedger.Event.D)) {
                 counted++;
             } else {
                 uncounted++;
@@ -99,10 +83,10 @@ record Tally(long produced, long stored, long lost, long duplicated, long droppe
         return new Tally(ledger.size(), stored, lost, duplicated, counted, uncounted, unexplained);
     }
 
-    /** The keys acknowledged by the broker but not yet in the store: what a run still waits for. */
-    static long outstanding(Map<String, Set<Character>> ledger, Map<String, Integer> store) {
-        return ledger.entrySet().stream().filter(e -> e.getValue().contains('A') && !store.containsKey(e.getKey()))
-                .count();
+    /** The samples acknowledged but not in the store yet: what a run still waits for. */
+    static long outstanding(Map<String, Set<SampleLedger.Event>> ledger, Map<String, Integer> store) {
+        return ledger.entrySet().stream().filter(e -> e.getValue().contains(SampleLedger.Event.A)
+                && !store.containsKey(e.getKey())).count();
     }
 
     /** The names the report uses. */

@@ -18,6 +18,7 @@ import io.tandem.fleet.eval.Oracle;
 import io.tandem.fleet.eval.ShadowStudents;
 import io.tandem.fleet.faults.BadInputInjector;
 import io.tandem.fleet.process.ChildProcess;
+import io.tandem.fleet.process.Commands;
 import io.tandem.fleet.process.LocalCloud;
 import io.tandem.fleet.process.Supervisor;
 import io.tandem.fleet.process.TeacherCache;
@@ -117,13 +118,7 @@ public final class ScenarioDemo implements Callable<Integer> {
 
     /** Runs the demo and exits with its status. */
     public static void main(String[] args) {
-        System.setProperty("ai.djl.offline", "true");
-        CommandLine cli = new CommandLine(new ScenarioDemo());
-        cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
-            cmd.getErr().println("tandem-demo: " + e.getMessage());
-            return 2;
-        });
-        System.exit(cli.execute(args));
+        Commands.exit("tandem-demo", new ScenarioDemo(), args);
     }
 
     @Override
@@ -131,8 +126,7 @@ public final class ScenarioDemo implements Callable<Integer> {
         Scenario scenario = ScenarioFile.load(scenarioName);
         Path root = projectDir.toAbsolutePath().normalize();
         Path work = root.resolve(workDir).normalize();
-        deleteRecursively(work);
-        Files.createDirectories(work);
+        Commands.freshFolder(work);
         ObjectNode report;
         try (Supervisor processes = new Supervisor(root, work.resolve("logs"), out, Duration.ofSeconds(timeoutS))) {
             Thread cleanup = new Thread(processes::close, "demo-cleanup");
@@ -378,17 +372,6 @@ public final class ScenarioDemo implements Callable<Integer> {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted", e);
-        }
-    }
-
-    private static void deleteRecursively(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(dir)) {
-            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
         }
     }
 }

@@ -25,7 +25,7 @@ class TallyTest {
                 "Q a 4",               // neither: dropped without a count
                 "A b 1",               // queued by a run killed before it could write its line, stored
                 "") + "\n");
-        Map<String, Set<Character>> events = Tally.ledgers(Map.of("d", ledger));
+        Map<String, Set<io.tandem.edge.uplink.SampleLedger.Event>> events = Tally.ledgers(Map.of("d", ledger));
         Map<String, Integer> store = Map.of(Tally.key("d", "a", 1), 2, Tally.key("d", "b", 1), 1,
                 Tally.key("d", "z", 9), 1);
         Tally t = Tally.of(events, store);
