@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The MQTT -> Kafka bridge with many devices connected (issue 10, target 2). Options: --devices, --samples,
-# --in-flight (see --help).
+# --in-flight, --mqtt-broker mosquitto|embedded, --bridge-connections (see --help).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[[ -f fleet-sim/target/runtime-classpath.txt && -f cloud-teacher/target/quarkus-app/quarkus-run.jar ]] \
-  || ./mvnw -q -B -DskipTests install
-exec java -Xss512k -Dai.djl.offline=true -DOPT_OUT_TRACKING=true \
-  -cp "fleet-sim/target/classes:$(cat fleet-sim/target/runtime-classpath.txt)" io.tandem.fleet.bench.BridgeBench "$@"
+. bin/lib/common.sh
+# The cloud needs a teacher (trained once from Fashion-MNIST and cached); Mosquitto unless --mqtt-broker embedded.
+if [[ " $* " == *" embedded "* ]]; then require_debian "$FASHION_MNIST"; else require_debian "$FASHION_MNIST" "$MOSQUITTO"; fi
+build_if_stale
+run_fleet_sim io.tandem.fleet.bench.BridgeBench "$@"

@@ -14,9 +14,14 @@ import io.tandem.proto.Topics.DeviceTopic;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
+import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.eclipse.paho.client.mqttv3.IMqttDeliveryToken;
@@ -31,9 +36,12 @@ import org.jboss.logging.Logger;
 /**
  * Moves device messages from MQTT to Kafka without loss: each MQTT message is acknowledged to the broker
  * only after Kafka has acknowledged its record ({@code acks=all}, idempotent producer), keyed by device
- * id. The bridge's MQTT session is persistent, so unacknowledged messages are redelivered after a restart.
- * A payload that fails its codec, or whose device id disagrees with its topic, is counted, logged and
+ * id. A payload that fails its codec, or whose device id disagrees with its topic, is counted, logged and
  * acknowledged, so it cannot block the messages behind it.
+ *
+ * <p>The bridge holds {@code tandem.bridge.connections} MQTT connections. One subscribes to the device
+ * topics directly; several join one MQTT shared subscription, so the broker spreads messages over them and
+ * each brings its own in-flight window (a broker bounds unacknowledged QoS 1 messages per connection).
  */
 @ApplicationScoped
 public class MqttKafkaBridge {
@@ -49,13 +57,12 @@ public class MqttKafkaBridge {
     @Inject
     Rejections rejections;
 
-
-    private MqttClient client;
-    private final java.util.concurrent.atomic.AtomicBoolean reconnecting = new java.util.concurrent.atomic.AtomicBoolean();
-    private final java.util.concurrent.atomic.AtomicLong kafkaRefusals = new java.util.concurrent.atomic.AtomicLong();
+    private final List<Link> links = new ArrayList<>();
+    private final AtomicLong kafkaRefusals = new AtomicLong();
+    private final AtomicInteger nextPublisher = new AtomicInteger();
+    private final Map<DeviceStream, AtomicLong> forwarded = new EnumMap<>(DeviceStream.class);
     private volatile boolean stopping;
     private MqttConnectOptions connectOptions;
-    private final Map<DeviceStream, AtomicLong> forwarded = new EnumMap<>(DeviceStream.class);
 
     void start(@Observes StartupEvent event) {
         for (DeviceStream s : DeviceStream.values()) {
@@ -65,179 +72,215 @@ public class MqttKafkaBridge {
             LOG.info("MQTT-Kafka bridge disabled (tandem.bridge.enabled=false)");
             return;
         }
-        try {
-            client = new MqttClient(config.mqtt().url(), config.mqtt().clientId(), new MemoryPersistence());
-            client.setTimeToWait(15_000);
-            client.setManualAcks(true);
-            client.setCallback(new Callback());
-            MqttConnectOptions options = new MqttConnectOptions();
-            // A clean session by default: devices keep every sample until the cloud's receipt, so the broker need
-            // not queue for an absent bridge (and Moquette 0.17 cannot restore that session after a crash).
-            options.setCleanSession(!config.mqtt().persistentSession());
-            // The bridge's own reconnect thread (below) is the one way back: Paho's automatic reconnect could
-            // leave it waiting minutes, or stuck on a CONNECT the broker never answered.
-            options.setAutomaticReconnect(false);
-            options.setConnectionTimeout(10);
-            options.setMaxInflight(config.mqtt().maxInflight());
-            options.setKeepAliveInterval(config.mqtt().keepAliveSeconds());
-            connectOptions = MqttLogin.apply(config.mqtt(), options);
-        } catch (MqttException e) {
-            throw new IllegalStateException("bad MQTT broker URL or client id: " + config.mqtt().url() + ", "
-                    + config.mqtt().clientId(), e);
+        MqttConnectOptions options = new MqttConnectOptions();
+        // A clean session by default: devices keep every sample until the cloud's receipt, so the broker need
+        // not queue for an absent bridge (and Moquette 0.17 cannot restore that session after a crash).
+        options.setCleanSession(!config.mqtt().persistentSession());
+        // The bridge's own reconnect thread (below) is the one way back: Paho's automatic reconnect could
+        // leave it waiting minutes, or stuck on a CONNECT the broker never answered.
+        options.setAutomaticReconnect(false);
+        options.setConnectionTimeout(10);
+        options.setMaxInflight(config.mqtt().maxInflight());
+        options.setKeepAliveInterval(config.mqtt().keepAliveSeconds());
+        connectOptions = MqttLogin.apply(config.mqtt(), options);
+        int n = config.bridge().connections();
+        for (int i = 0; i < n; i++) {
+            String clientId = n == 1 ? config.mqtt().clientId() : config.mqtt().clientId() + "-" + i;
+            Link link = new Link(clientId, n == 1 ? "" : "$share/" + config.bridge().sharedGroup() + "/");
+            links.add(link);
+            link.connectFirst();
         }
-        try {
-            client.connect(connectOptions);
-            subscribe();
-        } catch (MqttException e) {
-            // The service starts anyway (the API, the labeler and the store work without MQTT) and keeps trying.
-            LOG.errorf("bridge cannot connect to MQTT broker %s yet (%s); retrying in the background",
-                    config.mqtt().url(), e.getMessage());
-            reconnect();
-        }
-        LOG.infof("bridge: MQTT %s -> Kafka %s", config.mqtt().url(), config.kafka().bootstrapServers());
-    }
-
-    private void subscribe() throws MqttException {
-        for (DeviceStream s : DeviceStream.values()) {
-            client.subscribe(Topics.mqttFilterAllDevices(s), 1);
-        }
+        LOG.infof("bridge: MQTT %s (%d connection%s) -> Kafka %s", config.mqtt().url(), n, n == 1 ? "" : "s",
+                config.kafka().bootstrapServers());
     }
 
     /** Records forwarded to Kafka, per stream. */
     public Map<String, Long> forwarded() {
-        Map<String, Long> out = new java.util.TreeMap<>();
+        Map<String, Long> out = new TreeMap<>();
         forwarded.forEach((k, v) -> out.put(k.kafkaTopic(), v.get()));
         return out;
     }
 
-    private void onMessage(String topic, MqttMessage message) {
-        Optional<DeviceTopic> parsed = Topics.parseDeviceTopic(topic);
-        if (parsed.isEmpty()) {
-            rejections.reject("mqtt", "UNKNOWN_TOPIC", "message on " + topic);
-            ack(message);
-            return;
-        }
-        DeviceTopic t = parsed.get();
-        byte[] payload = message.getPayload();
-        try {
-            String deviceInPayload = Codecs.deviceIdOf(t.stream(), payload);
-            if (!deviceInPayload.equals(t.deviceId())) {
-                throw new PayloadException(PayloadException.Reason.INVALID, "payload names device '" + deviceInPayload
-                        + "' but arrived on the topic of '" + t.deviceId() + "'");
-            }
-        } catch (PayloadException e) {
-            rejections.reject("mqtt/" + t.stream().leaf(), e.reason().name(), topic + ": " + e.getMessage());
-            ack(message);
-            return;
-        }
-        kafka.producer().send(new ProducerRecord<>(t.stream().kafkaTopic(), t.deviceId(), payload), (meta, error) -> {
-            if (error == null) {
-                forwarded.get(t.stream()).incrementAndGet();
-                ack(message);
-            } else {
-                // Not acknowledged: the broker redelivers it once the bridge reconnects.
-                LOG.errorf("Kafka refused a record from %s (%s); reconnecting MQTT to get it redelivered", topic,
-                        error.getMessage());
-                kafkaRefusals.incrementAndGet();
-                reconnect();
-            }
-        });
-    }
-
-    private void ack(MqttMessage message) {
-        try {
-            client.messageArrivedComplete(message.getId(), message.getQos());
-        } catch (MqttException e) {
-            LOG.warnf("cannot acknowledge MQTT message %d: %s", message.getId(), e.getMessage());
-        }
-    }
-
-    /**
-     * One reconnect at a time, whatever the cause (the connection lost, or Kafka refusing records, however many
-     * of its callbacks fail): the connection is dropped (so the broker keeps every unacknowledged message for
-     * redelivery) and the single reconnect thread connects and subscribes again with a doubling backoff (1 s to
-     * 30 s) until connected or stopped; failures that arrive meanwhile are only counted.
-     */
-    private void reconnect() {
-        if (!reconnecting.compareAndSet(false, true)) {
-            return;
-        }
-        Thread t = new Thread(() -> {
-            try {
-                try {
-                    client.disconnectForcibly(1000, 1000);
-                } catch (MqttException e) {
-                    // already disconnected
-                }
-                long backoff = 1000;
-                while (!stopping && !client.isConnected()) {
-                    try {
-                        Thread.sleep(backoff);
-                        client.connect(connectOptions);
-                        subscribe();
-                        LOG.infof("bridge reconnected to %s", config.mqtt().url());
-                    } catch (MqttException e) {
-                        LOG.warnf("bridge reconnect failed (%s), next try in %d ms", e.getMessage(), backoff);
-                        try {
-                            client.disconnectForcibly(0, 1000);
-                        } catch (MqttException ignored) {
-                            // nothing to abandon
-                        }
-                    } catch (InterruptedException e) {
-                        return;
-                    }
-                    backoff = Math.min(30_000, backoff * 2);
-                }
-            } finally {
-                reconnecting.set(false);
-            }
-        }, "bridge-reconnect");
-        t.setDaemon(true);
-        t.start();
-    }
-
-    /** Kafka refusals that made the bridge drop and renew its MQTT connection. */
+    /** Kafka refusals that made a bridge connection drop and renew itself. */
     public long kafkaRefusals() {
         return kafkaRefusals.get();
     }
 
-    /** Publishes one cloud-to-device message (QoS 1, not retained); false when it cannot now. */
+    /** Publishes one cloud-to-device message (QoS 1, not retained) on a connected link; false when none is. */
     boolean publish(String topic, byte[] payload) {
-        MqttClient c = client;
-        if (c == null || !c.isConnected()) {
-            return false;
+        int n = links.size();
+        int first = Math.floorMod(nextPublisher.getAndIncrement(), Math.max(1, n));
+        for (int i = 0; i < n; i++) {
+            if (links.get((first + i) % n).publish(topic, payload)) {
+                return true;
+            }
         }
-        try {
-            c.publish(topic, payload, 1, false);
-            return true;
-        } catch (MqttException e) {
-            return false;
-        }
+        return false;
     }
 
     void stop(@Observes ShutdownEvent event) {
         stopping = true;
-        if (client != null) {
-            try {
-                client.disconnect(5000);
-                client.close();
-            } catch (MqttException e) {
-                LOG.warnf("closing bridge: %s", e.getMessage());
-            }
-        }
+        links.forEach(Link::close);
     }
 
-    private final class Callback implements MqttCallbackExtended {
+    /** One MQTT connection of the bridge, with its own reconnect state machine. */
+    private final class Link implements MqttCallbackExtended {
+        private final String clientId;
+        private final String filterPrefix;
+        private final MqttClient client;
+        private final AtomicBoolean reconnecting = new AtomicBoolean();
+
+        Link(String clientId, String filterPrefix) {
+            this.clientId = clientId;
+            this.filterPrefix = filterPrefix;
+            try {
+                client = new MqttClient(config.mqtt().url(), clientId, new MemoryPersistence());
+            } catch (MqttException e) {
+                throw new IllegalStateException("bad MQTT broker URL or client id: " + config.mqtt().url() + ", "
+                        + clientId, e);
+            }
+            client.setTimeToWait(15_000);
+            client.setManualAcks(true);
+            client.setCallback(this);
+        }
+
+        void connectFirst() {
+            try {
+                client.connect(connectOptions);
+                subscribe();
+            } catch (MqttException e) {
+                // The service starts anyway (the API, the labeler and the store work without MQTT) and keeps trying.
+                LOG.errorf("bridge %s cannot connect to MQTT broker %s yet (%s); retrying in the background", clientId,
+                        config.mqtt().url(), e.getMessage());
+                reconnect();
+            }
+        }
+
+        private void subscribe() throws MqttException {
+            for (DeviceStream s : DeviceStream.values()) {
+                client.subscribe(filterPrefix + Topics.mqttFilterAllDevices(s), 1);
+            }
+        }
+
+        private void onMessage(String topic, MqttMessage message) {
+            Optional<DeviceTopic> parsed = Topics.parseDeviceTopic(topic);
+            if (parsed.isEmpty()) {
+                rejections.reject("mqtt", "UNKNOWN_TOPIC", "message on " + topic);
+                ack(message);
+                return;
+            }
+            DeviceTopic t = parsed.get();
+            byte[] payload = message.getPayload();
+            try {
+                String deviceInPayload = Codecs.deviceIdOf(t.stream(), payload);
+                if (!deviceInPayload.equals(t.deviceId())) {
+                    throw new PayloadException(PayloadException.Reason.INVALID, "payload names device '"
+                            + deviceInPayload + "' but arrived on the topic of '" + t.deviceId() + "'");
+                }
+            } catch (PayloadException e) {
+                rejections.reject("mqtt/" + t.stream().leaf(), e.reason().name(), topic + ": " + e.getMessage());
+                ack(message);
+                return;
+            }
+            kafka.producer().send(new ProducerRecord<>(t.stream().kafkaTopic(), t.deviceId(), payload),
+                    (meta, error) -> {
+                        if (error == null) {
+                            forwarded.get(t.stream()).incrementAndGet();
+                            ack(message);
+                        } else {
+                            // Not acknowledged: the broker redelivers it once this connection is back.
+                            LOG.errorf("Kafka refused a record from %s (%s); reconnecting MQTT to get it redelivered",
+                                    topic, error.getMessage());
+                            kafkaRefusals.incrementAndGet();
+                            reconnect();
+                        }
+                    });
+        }
+
+        private void ack(MqttMessage message) {
+            try {
+                client.messageArrivedComplete(message.getId(), message.getQos());
+            } catch (MqttException e) {
+                LOG.warnf("cannot acknowledge MQTT message %d: %s", message.getId(), e.getMessage());
+            }
+        }
+
+        /**
+         * One reconnect at a time per connection, whatever the cause (the connection lost, or Kafka refusing
+         * records, however many of its callbacks fail): the connection is dropped (so the broker keeps every
+         * unacknowledged message for redelivery) and one thread connects and subscribes again with a doubling
+         * backoff (1 s to 30 s) until connected or stopped; failures that arrive meanwhile are only counted.
+         */
+        private void reconnect() {
+            if (stopping || !reconnecting.compareAndSet(false, true)) {
+                return;
+            }
+            Thread t = new Thread(() -> {
+                try {
+                    try {
+                        client.disconnectForcibly(1000, 1000);
+                    } catch (MqttException e) {
+                        // already disconnected
+                    }
+                    long backoff = 1000;
+                    while (!stopping && !client.isConnected()) {
+                        try {
+                            Thread.sleep(backoff);
+                            client.connect(connectOptions);
+                            subscribe();
+                            LOG.infof("bridge %s reconnected to %s", clientId, config.mqtt().url());
+                        } catch (MqttException e) {
+                            LOG.warnf("bridge %s reconnect failed (%s), next try in %d ms", clientId, e.getMessage(),
+                                    backoff);
+                            try {
+                                client.disconnectForcibly(0, 1000);
+                            } catch (MqttException ignored) {
+                                // nothing to abandon
+                            }
+                        } catch (InterruptedException e) {
+                            return;
+                        }
+                        backoff = Math.min(30_000, backoff * 2);
+                    }
+                } finally {
+                    reconnecting.set(false);
+                }
+            }, "bridge-reconnect-" + clientId);
+            t.setDaemon(true);
+            t.start();
+        }
+
+        boolean publish(String topic, byte[] payload) {
+            if (!client.isConnected()) {
+                return false;
+            }
+            try {
+                client.publish(topic, payload, 1, false);
+                return true;
+            } catch (MqttException e) {
+                return false;
+            }
+        }
+
+        void close() {
+            try {
+                if (client.isConnected()) {
+                    client.disconnect(5000);
+                }
+                client.close();
+            } catch (MqttException e) {
+                LOG.warnf("closing bridge %s: %s", clientId, e.getMessage());
+            }
+        }
+
         @Override
         public void connectComplete(boolean reconnect, String serverURI) {
         }
 
         @Override
         public void connectionLost(Throwable cause) {
-            LOG.warnf("bridge lost MQTT connection: %s; reconnecting", cause.getMessage());
-            if (!stopping) {
-                reconnect();
-            }
+            LOG.warnf("bridge %s lost MQTT connection: %s; reconnecting", clientId, cause.getMessage());
+            reconnect();
         }
 
         @Override

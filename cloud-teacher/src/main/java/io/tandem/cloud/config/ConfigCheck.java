@@ -106,6 +106,11 @@ public class ConfigCheck {
         range(out, "tandem.store.window-samples", c.store().windowSamples(), 1, 2_000_000);
         range(out, "tandem.store.dedupe-keys", c.store().dedupeKeys(), c.store().windowSamples(), 20_000_000);
         range(out, "tandem.mqtt.max-inflight", c.mqtt().maxInflight(), 10, 65_535);
+        range(out, "tandem.bridge.connections", c.bridge().connections(), 1, 64);
+        if (!c.bridge().sharedGroup().matches("[A-Za-z0-9_-]{1,64}")) {
+            out.add("tandem.bridge.shared-group must be 1 to 64 letters, digits, '_' or '-', got '"
+                    + c.bridge().sharedGroup() + "'");
+        }
         range(out, "tandem.mqtt.keep-alive-seconds", c.mqtt().keepAliveSeconds(), 1, 3600);
         c.mqtt().caFile().ifPresent(ca -> {
             try {

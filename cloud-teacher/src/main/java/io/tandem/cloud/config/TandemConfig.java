@@ -66,7 +66,26 @@ public interface TandemConfig {
     }
 
     /** The MQTT-to-Kafka bridge. */
-    Component bridge();
+    Bridge bridge();
+
+    /** The MQTT-to-Kafka bridge's connections. */
+    interface Bridge {
+        /** Whether the bridge starts. */
+        @WithDefault("true")
+        boolean enabled();
+
+        /**
+         * MQTT connections the bridge spreads device messages over, 1..64. Above 1 they share one MQTT shared
+         * subscription ({@code $share/<group>/...}, Mosquitto, EMQX, HiveMQ; not the embedded Moquette), so the
+         * broker hands each message to one of them and its in-flight window counts per connection.
+         */
+        @WithDefault("1")
+        int connections();
+
+        /** The shared-subscription group the connections join when there are several. */
+        @WithDefault("tandem-bridge")
+        String sharedGroup();
+    }
 
     /** The teacher labeler. */
     Component labeler();

@@ -3,7 +3,8 @@ package io.tandem.fleet.bench;
 import com.google.protobuf.ByteString;
 import io.tandem.distill.data.FashionMnist;
 import io.tandem.distill.zoo.ModelZoo;
-import io.tandem.fleet.process.LocalCloud;
+import io.tandem.fleet.process.CloudStack;
+import io.tandem.fleet.process.Commands;
 import io.tandem.fleet.process.Supervisor;
 import io.tandem.fleet.process.TeacherCache;
 import io.tandem.proto.Codecs;
@@ -59,6 +60,14 @@ public final class BridgeBench implements Runnable {
     @Option(names = "--in-flight", description = "Unacknowledged publishes in all (default: ${DEFAULT-VALUE})")
     int inFlight = 4000;
 
+    @Option(names = "--mqtt-broker", description = "mosquitto (compose's broker) or embedded (Moquette, the demo's)"
+            + " (default: ${DEFAULT-VALUE})")
+    String mqttBroker = "mosquitto";
+
+    @Option(names = "--bridge-connections", description = "The bridge's MQTT connections; above 1 they share one"
+            + " shared subscription, which Moquette lacks (default: ${DEFAULT-VALUE})")
+    int bridgeConnections = 4;
+
     @Option(names = "--work", description = "Work folder (default: ${DEFAULT-VALUE})")
     Path work = Path.of("fleet-sim/target/bridge-bench");
 
@@ -79,21 +88,30 @@ public final class BridgeBench implements Runnable {
         }
     }
 
+    /** CPU used so far by this bench's own JVM (the devices and the counting consumer) and each stack process. */
+    private static Map<String, Duration> cpuTimes(CloudStack local) {
+        Map<String, Duration> times = new java.util.HashMap<>(local.cpuTimes());
+        times.put("bench", ProcessHandle.current().info().totalCpuDuration().orElse(Duration.ZERO));
+        return times;
+    }
+
     private void measure(Supervisor processes) throws Exception {
         Path teacherDir = TeacherCache.teacher(new TeacherCache.Recipe(ModelZoo.TEACHER_CNN, 58_000, 2, 42,
                 FashionMnist.DEBIAN_DIR), TeacherCache.defaultFolder(), processes, log);
-        LocalCloud local = LocalCloud.start(processes, work, teacherDir.resolve("teacher.onnx"),
-                FashionMnist.DEBIAN_DIR, List.of("-Dtandem.labeler.enabled=false", "-Dtandem.retrain.enabled=false",
-                        "-Dtandem.mqtt.max-inflight=65535"));
-        io.tandem.fleet.cloud.CloudApi api = new io.tandem.fleet.cloud.CloudApi(local.apiBase());
-        processes.waitFor("the cloud's API", () -> {
-            try {
-                api.stats();
-                return true;
-            } catch (RuntimeException e) {
-                return false;
-            }
-        }, local.cloud());
+        if (!List.of("embedded", "mosquitto").contains(mqttBroker)) {
+            throw new IllegalArgumentException("--mqtt-broker takes embedded or mosquitto, got " + mqttBroker);
+        }
+        if (mqttBroker.equals("embedded") && bridgeConnections > 1) {
+            throw new IllegalArgumentException("the embedded broker (Moquette 0.17) has no shared subscriptions:"
+                    + " use --bridge-connections 1 with it");
+        }
+        CloudStack local = new CloudStack(processes, Commands.freshFolder(work.resolve("stack").toAbsolutePath()),
+                teacherDir.resolve("teacher.onnx"), mqttBroker.equals("mosquitto"), List.of(
+                        "-Dtandem.labeler.enabled=false", "-Dtandem.mqtt.max-inflight=65535",
+                        "-Dtandem.bridge.connections=" + bridgeConnections));
+        log.printf("==> starting Kafka, %s and the cloud (bridge with %d MQTT connection%s)%n", mqttBroker,
+                bridgeConnections, bridgeConnections == 1 ? "" : "s");
+        local.start();
         log.printf("==> connecting %d devices%n", devices);
         List<MqttAsyncClient> clients = new ArrayList<>(devices);
         for (int d = 0; d < devices; d++) {
@@ -121,6 +139,7 @@ public final class BridgeBench implements Runnable {
             }
             log.printf("==> %d devices publish %d samples each (%d in all)%n", devices, samples, total);
             ExecutorService publishers = Executors.newFixedThreadPool(2);
+            Map<String, Duration> cpuBefore = cpuTimes(local);
             long start = System.nanoTime();
             for (int t = 0; t < 2; t++) {
                 int part = t;
@@ -172,11 +191,24 @@ public final class BridgeBench implements Runnable {
                 }
             }
             double seconds = (end - start) / 1e9;
+            Map<String, Duration> cpuAfter = cpuTimes(local);
             long publishedAt = publishers.awaitTermination(1, TimeUnit.SECONDS) ? 1 : 0;
-            log.printf("==> result: %d devices, %d samples published (%d failed), %d distinct in Kafka, lost %d,"
-                    + " duplicated %d, %.1f s, %.0f samples/s end to end%s%n", devices, total, failed.get(),
+            log.printf("==> result: %s, %d bridge connection%s, %d devices, %d samples published (%d failed), %d"
+                    + " distinct in Kafka, lost %d, duplicated %d, %.1f s, %.0f samples/s end to end%s%n", mqttBroker,
+                    bridgeConnections, bridgeConnections == 1 ? "" : "s", devices, total, failed.get(),
                     seen.size(), total - seen.size(), duplicates.get(), seconds, seen.size() / seconds,
                     publishedAt == 1 ? "" : " (publishers still running)");
+            StringBuilder cpu = new StringBuilder();
+            double cpuTotal = 0;
+            for (String name : List.of("bench", "mqtt", "cloud", "kafka")) {
+                double used = (cpuAfter.get(name).toMillis() - cpuBefore.get(name).toMillis()) / 1000.0;
+                cpuTotal += used;
+                cpu.append(String.format(" %s %.1f s,", name, used));
+            }
+            log.printf("==> CPU while it ran (%d cores, %.1f s of CPU available):%s in all %.1f s (%.0f%% of the"
+                    + " machine)%n", Runtime.getRuntime().availableProcessors(), seconds
+                    * Runtime.getRuntime().availableProcessors(), cpu, cpuTotal, 100 * cpuTotal / (seconds
+                    * Runtime.getRuntime().availableProcessors()));
         } finally {
             clients.parallelStream().forEach(c -> {
                 try {

@@ -12,6 +12,7 @@ import io.tandem.edge.uplink.SampleLedger;
 import io.tandem.edge.uplink.UploadQueue;
 import io.tandem.fleet.process.ChildProcess;
 import io.tandem.fleet.process.Commands;
+import io.tandem.fleet.process.CloudStack;
 import io.tandem.fleet.process.Supervisor;
 import io.tandem.fleet.process.TeacherCache;
 import io.tandem.proto.Codecs;
@@ -105,7 +106,7 @@ public final class ChaosRun implements Callable<Integer> {
     int timeoutSeconds = 1800;
 
     private final PrintStream out = System.out;
-    private ChaosStack stack;
+    private CloudStack stack;
     private Supervisor processes;
     private Path teacherOnnx;
     private Path teacherManifest;
@@ -139,7 +140,7 @@ public final class ChaosRun implements Callable<Integer> {
                 throw new CommandLine.ParameterException(new CommandLine(this), "--mqtt-broker takes embedded or"
                         + " mosquitto, got " + mqttBroker);
             }
-            stack = new ChaosStack(sup, work, teacherOnnx, mqttBroker.equals("mosquitto"));
+            stack = new CloudStack(sup, work, teacherOnnx, mqttBroker.equals("mosquitto"), List.of());
             stack.start();
             for (String name : scenarios) {
                 out.println("==> scenario " + name);

@@ -111,6 +111,11 @@ public final class ChildProcess implements AutoCloseable {
         return process.isAlive();
     }
 
+    /** CPU time the process has used so far (user and system), zero where the platform does not say. */
+    public Duration cpuTime() {
+        return process.info().totalCpuDuration().orElse(Duration.ZERO);
+    }
+
     /** The process's name in logs. */
     public String name() {
         return name;

@@ -1,7 +1,5 @@
-package io.tandem.fleet.chaos;
+package io.tandem.fleet.process;
 
-import io.tandem.fleet.process.ChildProcess;
-import io.tandem.fleet.process.Supervisor;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -14,9 +12,9 @@ import java.util.List;
 /**
  * The loop's cloud side as three processes that can each be killed and started again on the same ports and
  * data folders: Kafka and the MQTT broker (each a {@code local-stack} of one broker) and the cloud teacher
- * (bridge, labeler and sample store; no retraining).
+ * (bridge, labeler and sample store; no retraining). The chaos run kills them; the bridge bench loads them.
  */
-final class ChaosStack {
+public final class CloudStack {
 
     private final Supervisor processes;
     private final Path work;
@@ -32,34 +30,47 @@ final class ChaosStack {
     private int starts;
 
     private final boolean mosquitto;
+    private final List<String> cloudOptions;
 
     /**
      * @param mosquitto run Mosquitto (Debian's, as compose does) as the MQTT broker instead of the embedded one
+     * @param cloudOptions further {@code -D} options for the cloud's JVM
      */
-    ChaosStack(Supervisor processes, Path work, Path teacherOnnx, boolean mosquitto) {
+    public CloudStack(Supervisor processes, Path work, Path teacherOnnx, boolean mosquitto, List<String> cloudOptions) {
         this.processes = processes;
         this.work = work;
         this.teacherOnnx = teacherOnnx;
         this.mosquitto = mosquitto;
+        this.cloudOptions = List.copyOf(cloudOptions);
     }
 
     /** Starts all three and waits until the cloud is healthy. */
-    void start() {
+    public void start() {
         startKafka();
         startMqtt();
         startCloud();
     }
 
-    int mqttPort() {
+    public int mqttPort() {
         return mqttPort;
     }
 
-    String mqttUrl() {
+    public String mqttUrl() {
         return "tcp://127.0.0.1:" + mqttPort;
     }
 
+    /** Kafka's bootstrap address. */
+    public String bootstrap() {
+        return "127.0.0.1:" + kafkaPort;
+    }
+
+    /** The cloud's REST base URL. */
+    public String apiBase() {
+        return "http://127.0.0.1:" + httpPort;
+    }
+
     /** The cloud's labelled-sample store file. */
-    Path storeFile() {
+    public Path storeFile() {
         return work.resolve("cloud/samples/labelled.rec");
     }
 
@@ -74,12 +85,12 @@ final class ChaosStack {
         return p;
     }
 
-    void startKafka() {
+    public void startKafka() {
         kafka = broker("kafka", List.of("--kafka-port", "" + kafkaPort, "--kafka-controller-port", "" + controllerPort,
                 "--mqtt-port", "" + mqttPort));
     }
 
-    void startMqtt() {
+    public void startMqtt() {
         if (mosquitto) {
             startMosquitto();
             return;
@@ -96,6 +107,7 @@ final class ChaosStack {
             String conf = "listener " + mqttPort + " 127.0.0.1\nallow_anonymous true\npersistence true\n"
                     + "persistence_location " + dir.resolve("data") + "/\nautosave_on_changes true\nautosave_interval 1\n"
                     + "max_queued_messages 100000\nmax_inflight_messages 1000\nmax_packet_size 2100000\n"
+                    + "connection_messages false\nlog_type error\nlog_type warning\n"
                     + (new com.sun.security.auth.module.UnixSystem().getUid() == 0 ? "user root\n" : "");
             java.nio.file.Files.writeString(dir.resolve("mosquitto.conf"), conf);
         } catch (java.io.IOException e) {
@@ -112,14 +124,16 @@ final class ChaosStack {
         }, mqtt);
     }
 
-    void startCloud() {
+    public void startCloud() {
         Path jar = processes.requireFile(Path.of("cloud-teacher/target/quarkus-app/quarkus-run.jar"));
-        cloud = processes.launch("cloud-" + ++starts, List.of(Supervisor.java(), "-Xmx1g", "-Dai.djl.offline=true",
+        List<String> command = new ArrayList<>(List.of(Supervisor.java(), "-Xmx1g", "-Dai.djl.offline=true",
                 "-DOPT_OUT_TRACKING=true", "-Dquarkus.http.port=" + httpPort,
                 "-Dtandem.public-url=http://127.0.0.1:" + httpPort, "-Dtandem.mqtt.url=" + mqttUrl(),
-                "-Dtandem.kafka.bootstrap-servers=127.0.0.1:" + kafkaPort, "-Dtandem.data-dir=" + work.resolve("cloud"),
-                "-Dtandem.teacher.onnx=" + teacherOnnx, "-Dtandem.retrain.enabled=false", "-Dtandem.rollout.auto=false",
-                "-jar", jar.toString()), null);
+                "-Dtandem.kafka.bootstrap-servers=" + bootstrap(), "-Dtandem.data-dir=" + work.resolve("cloud"),
+                "-Dtandem.teacher.onnx=" + teacherOnnx, "-Dtandem.retrain.enabled=false", "-Dtandem.rollout.auto=false"));
+        command.addAll(cloudOptions);
+        command.addAll(List.of("-jar", jar.toString()));
+        cloud = processes.launch("cloud-" + ++starts, command, null);
         processes.waitFor("the cloud to be healthy", this::cloudHealthy, cloud);
     }
 
@@ -136,19 +150,24 @@ final class ChaosStack {
         }
     }
 
-    void killKafka() {
+    /** CPU time used so far by Kafka, the MQTT broker and the cloud, by that name. */
+    public java.util.Map<String, Duration> cpuTimes() {
+        return java.util.Map.of("kafka", kafka.cpuTime(), "mqtt", mqtt.cpuTime(), "cloud", cloud.cpuTime());
+    }
+
+    public void killKafka() {
         kafka.kill();
     }
 
-    void killMqtt() {
+    public void killMqtt() {
         mqtt.kill();
     }
 
-    void killCloud() {
+    public void killCloud() {
         cloud.kill();
     }
 
-    void freezeCloud(boolean frozen) {
+    public void freezeCloud(boolean frozen) {
         cloud.freeze(frozen);
     }
 }
