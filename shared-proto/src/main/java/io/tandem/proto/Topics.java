@@ -31,7 +31,10 @@ public final class Topics {
     public static final List<String> KAFKA_TOPICS = List.of(KAFKA_SAMPLES, KAFKA_RESULTS, KAFKA_TELEMETRY, KAFKA_ACKS,
             KAFKA_DEAD_LETTERS);
 
-    private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
+    /** What a fleet, device, group or version id may be: one safe topic level and file name. */
+    public static final String ID_REGEX = "[A-Za-z0-9][A-Za-z0-9_.-]{0,63}";
+
+    private static final Pattern ID = Pattern.compile(ID_REGEX);
 
     private Topics() {
     }

@@ -107,6 +107,22 @@ public class ConfigCheck {
         range(out, "tandem.store.dedupe-keys", c.store().dedupeKeys(), c.store().windowSamples(), 20_000_000);
         range(out, "tandem.mqtt.max-inflight", c.mqtt().maxInflight(), 10, 65_535);
         range(out, "tandem.bridge.connections", c.bridge().connections(), 1, 64);
+        try {
+            io.tandem.cloud.rollout.plan.Waves.parse(c.rollout().waves());
+        } catch (IllegalArgumentException e) {
+            out.add("tandem.rollout.waves: " + e.getMessage());
+        }
+        if (!(c.rollout().successThreshold() >= 0 && c.rollout().successThreshold() <= 1)) {
+            out.add("tandem.rollout.success-threshold must be in 0..1, got " + c.rollout().successThreshold());
+        }
+        range(out, "tandem.rollout.soak-seconds", c.rollout().soakSeconds(), 0, 86_400);
+        range(out, "tandem.rollout.tick-ms", c.rollout().tickMs(), 100, 60_000);
+        range(out, "tandem.db.pool-size", c.db().poolSize(), 1, 64);
+        c.db().url().ifPresent(u -> {
+            if (!u.startsWith("jdbc:h2:") && !u.startsWith("jdbc:postgresql:")) {
+                out.add("tandem.db.url must be a jdbc:h2: or jdbc:postgresql: URL, got " + u);
+            }
+        });
         if (!c.bridge().sharedGroup().matches("[A-Za-z0-9_-]{1,64}")) {
             out.add("tandem.bridge.shared-group must be 1 to 64 letters, digits, '_' or '-', got '"
                     + c.bridge().sharedGroup() + "'");

@@ -36,6 +36,9 @@ public interface TandemConfig {
     /** Rollouts. */
     Rollout rollout();
 
+    /** The control plane's database. */
+    Db db();
+
     /** Drift detection. */
     Drift drift();
 
@@ -400,5 +403,41 @@ public interface TandemConfig {
         /** Confidence threshold sent with deploy commands: inputs under it are escalated. */
         @WithDefault("0.6")
         float confidenceThreshold();
+
+        /**
+         * The waves a promoted student ships in, each a device count or a percentage of the target
+         * ({@code 5%,15%,100%}); the last wave takes every device left.
+         */
+        @WithDefault("100%")
+        java.util.List<String> waves();
+
+        /** Share of a wave's devices that must run the new version before the next wave starts, 0..1. */
+        @WithDefault("0.9")
+        double successThreshold();
+
+        /** How long a wave is watched after it reached the success threshold before the next one starts. */
+        @WithDefault("0")
+        int soakSeconds();
+
+        /** How often running plans are evaluated, in milliseconds, 100..60000. */
+        @WithDefault("1000")
+        int tickMs();
+    }
+
+    /** The database of rollout plans: an embedded H2 file by default, PostgreSQL by a {@code jdbc:postgresql:} URL. */
+    interface Db {
+        /** JDBC URL; none = an H2 file at {@code data-dir/db/tandem}. */
+        Optional<String> url();
+
+        /** Database user (H2's default file has {@code sa}). */
+        @WithDefault("sa")
+        String username();
+
+        /** Database password; none = empty. */
+        Optional<String> password();
+
+        /** Connections in the pool, 1..64. */
+        @WithDefault("4")
+        int poolSize();
     }
 }

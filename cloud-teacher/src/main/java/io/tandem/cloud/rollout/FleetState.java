@@ -89,10 +89,16 @@ public class FleetState {
         public long rejectedMessages;
         /** Time of the last message. */
         public long lastSeenMs;
+        /** Telemetry windows per version that answered them: frames, escalated; the newest versions. */
+        final Map<String, long[]> windows;
+        /** The latest p99 latency each version reported, in ms; the newest versions. */
+        final Map<String, Float> latencyP99Ms;
 
         Device(int versions) {
             deployStatus = newest(versions);
             results = newest(versions);
+            windows = newest(versions);
+            latencyP99Ms = newest(versions);
         }
     }
 
@@ -137,6 +143,14 @@ public class FleetState {
                         d.inferences = t.getInferencesTotal();
                         d.hardExamplesAcked = t.getHardExamplesSent();
                         d.latencyP50Ms = t.getLatencyP50Ms();
+                        if (!t.getModelVersion().isEmpty()) {
+                            d.latencyP99Ms.put(t.getModelVersion(), t.getLatencyP99Ms());
+                        }
+                        if (t.hasWindow() && !t.getWindow().getModelVersion().isEmpty()) {
+                            long[] w = d.windows.computeIfAbsent(t.getWindow().getModelVersion(), v -> new long[2]);
+                            w[0] += t.getWindow().getFrames();
+                            w[1] += t.getWindow().getEscalated();
+                        }
                         d.rejectedMessages = t.getRejectedMessages();
                         d.rollbacks = t.getRollbacks();
                         d.inferenceErrors = t.getInferenceErrors();
@@ -210,8 +224,50 @@ public class FleetState {
         }).toList();
     }
 
-    /** The devices of one fleet that last reported {@code group}, sorted. */
+    /**
+     * What the given devices of a fleet reported about two versions, for a rollout's stop conditions; a
+     * device the cloud has not heard from is absent.
+     */
+    public synchronized Map<String, VersionReport> reports(String fleet, java.util.Collection<String> deviceIds,
+            String version) {
+        Map<String, VersionReport> out = new java.util.HashMap<>();
+        for (String id : deviceIds) {
+            Device d = devices.get(id);
+            if (d == null || !fleet.equals(d.fleet)) {
+                continue;
+            }
+            out.put(id, report(d, version));
+        }
+        return out;
+    }
+
+    private static VersionReport report(Device d, String version) {
+        long[] w = d.windows.getOrDefault(version, new long[2]);
+        long[] r = d.results.getOrDefault(version, new long[3]);
+        return new VersionReport(d.activeVersion, d.deployStatus.getOrDefault(version, ""), w[0], w[1], r[1], r[2],
+                d.latencyP99Ms.getOrDefault(version, Float.NaN), d.lastSeenMs);
+    }
+
+    /**
+     * One device on one version.
+     *
+     * @param activeVersion the version the device last reported active
+     * @param deployStatus its acknowledgement of that version ({@code ACTIVE}, {@code FAILED_SMOKE}, ...), empty if none
+     * @param frames frames the version answered in the telemetry windows received
+     * @param escalated of those, frames the gate escalated
+     * @param labelled results of the version whose true label was known (the audit sample)
+     * @param correct of those, the correct ones
+     * @param latencyP99Ms the latest p99 latency the device reported on the version, NaN if none
+     */
+    public record VersionReport(String activeVersion, String deployStatus, long frames, long escalated, long labelled,
+            long correct, float latencyP99Ms, long lastSeenMs) {
+    }
+
+    /** The devices of one fleet that last reported {@code group} (null: every device of the fleet), sorted. */
     public synchronized List<String> devicesOf(String fleet, String group) {
+        if (group == null) {
+            return devices.values().stream().filter(d -> fleet.equals(d.fleet)).map(d -> d.deviceId).sorted().toList();
+        }
         return devices.values().stream().filter(d -> fleet.equals(d.fleet) && group.equals(d.group))
                 .map(d -> d.deviceId).sorted().toList();
     }

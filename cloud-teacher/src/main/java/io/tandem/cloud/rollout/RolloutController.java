@@ -1,11 +1,9 @@
 package io.tandem.cloud.rollout;
 
 import io.quarkus.runtime.ShutdownEvent;
-import io.quarkus.runtime.StartupEvent;
 import io.tandem.cloud.config.MqttLogin;
 import io.tandem.cloud.config.TandemConfig;
 import io.tandem.cloud.signing.ModelSigner;
-import io.tandem.cloud.retrain.StudentPromoted;
 import io.tandem.cloud.registry.ModelRegistry;
 import io.tandem.proto.Codecs;
 import io.tandem.proto.Topics;
@@ -25,10 +23,10 @@ import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
 import org.jboss.logging.Logger;
 
 /**
- * Rolls a registered student out to a fleet by publishing a retained deploy command (QoS 1) on the
- * fleet's deploy topic, so devices that connect later still learn what to run. With
- * {@code tandem.rollout.auto}, every newly registered student ({@link ModelRegistered}) goes to the configured
- * fleet, and at start the newest registered student is announced again.
+ * Publishes signed deploy commands (QoS 1, retained): on a fleet's deploy topic, so devices that connect
+ * later still learn what to run, or on each device's own topic, where it wins over the fleet's (a wave of a
+ * rollout plan, {@code WaveRollouts}, which also ships every promoted student). Nothing is announced again
+ * at start: the broker keeps the retained commands and the database the plans, so a manual rollback stays.
  */
 @ApplicationScoped
 public class RolloutController {
@@ -57,27 +55,9 @@ public class RolloutController {
             String version, String sha256, float confidenceThreshold, long issuedAtMs) {
     }
 
-    void deployLatestAtStart(@Observes StartupEvent event) {
-        if (config.rollout().auto() && config.fleet().enabled()) {
-            registry.latest(ModelRegistry.STUDENT_ID).ifPresent(m -> deploy(ModelRegistry.STUDENT_ID, m.getVersion(), config.rollout().fleet()));
-        }
-    }
-
-    void onPromoted(@Observes StudentPromoted event) {
-        ModelManifest m = event.manifest();
-        if (!config.rollout().auto()) {
-            return;
-        }
-        if (m.getDeviceGroup().isEmpty()) {
-            deploy(m.getModelId(), m.getVersion(), config.rollout().fleet());
-        } else {
-            deployToGroup(m.getModelId(), m.getVersion(), config.rollout().fleet(), m.getDeviceGroup());
-        }
-    }
-
     /** Publishes the deploy command for a registered model version to a whole fleet. */
     public synchronized Rollout deploy(String modelId, String version, String fleet) {
-        DeployCommand command = command(modelId, version, fleet);
+        DeployCommand command = command(modelId, version, fleet, null);
         publish(Topics.fleetDeploy(fleet), command);
         return record(command, "", List.of());
     }
@@ -88,15 +68,25 @@ public class RolloutController {
      */
     public synchronized Rollout deployToGroup(String modelId, String version, String fleet, String group) {
         Topics.requireId("group", group);
-        DeployCommand command = command(modelId, version, fleet);
-        List<String> devices = fleetState.devicesOf(fleet, group);
+        return deployToDevices(modelId, version, fleet, fleetState.devicesOf(fleet, group), group, null);
+    }
+
+    /**
+     * Publishes one signed deploy command to each of {@code devices} on its own topic, where it wins over the
+     * fleet's command (a wave of a rollout plan, or a device returned to its previous version).
+     *
+     * @param rolloutId the command's rollout id; null for a fresh one
+     */
+    public synchronized Rollout deployToDevices(String modelId, String version, String fleet, List<String> devices,
+            String group, String rolloutId) {
+        DeployCommand command = command(modelId, version, fleet, rolloutId);
         for (String device : devices) {
             publish(Topics.deviceDeploy(fleet, device), command);
         }
         return record(command, group, devices);
     }
 
-    private DeployCommand command(String modelId, String version, String fleet) {
+    private DeployCommand command(String modelId, String version, String fleet, String rolloutId) {
         Topics.requireId("fleet", fleet);
         ModelManifest m = registry.manifest(modelId, version).orElseThrow(() -> new IllegalArgumentException(
                 "model " + modelId + " " + version + " is not registered"));
@@ -104,7 +94,8 @@ public class RolloutController {
             throw new IllegalArgumentException(modelId + " " + version + " is a " + m.getRole() + ", only students go to devices");
         }
         return signer.sign(DeployCommand.newBuilder().setSchemaVersion(Codecs.SCHEMA_VERSION).setFleet(fleet)
-                .setRolloutId("r-" + UUID.randomUUID().toString().substring(0, 8)).setModelId(modelId)
+                .setRolloutId(rolloutId != null ? rolloutId
+                        : "r-" + UUID.randomUUID().toString().substring(0, 8)).setModelId(modelId)
                 .setModelVersion(version)
                 .setArtifactUrl(config.publicUrl() + "/api/models/" + modelId + "/" + version + "/artifact")
                 .setSha256(m.getSha256()).setSizeBytes(m.getSizeBytes())

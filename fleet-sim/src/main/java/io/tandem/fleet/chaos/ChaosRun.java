@@ -86,6 +86,11 @@ public final class ChaosRun implements Callable<Integer> {
             + " bench/RESULTS.md) (default: ${DEFAULT-VALUE})")
     String mqttBroker = "mosquitto";
 
+    @Option(names = "--bridge-connections", description = "The bridge's MQTT connections, sharing one shared"
+            + " subscription; the embedded broker has none, so 1 there (default: 4 on Mosquitto, as"
+            + " docker-compose.yml runs it, 1 on the embedded broker)")
+    Integer bridgeConnections;
+
     @Option(names = "--receipt-timeout-s", description = "How long a device waits for the cloud's receipt before it"
             + " sends a sample again (default: ${DEFAULT-VALUE})")
     int receiptTimeoutSeconds = 10;
@@ -140,7 +145,10 @@ public final class ChaosRun implements Callable<Integer> {
                 throw new CommandLine.ParameterException(new CommandLine(this), "--mqtt-broker takes embedded or"
                         + " mosquitto, got " + mqttBroker);
             }
-            stack = new CloudStack(sup, work, teacherOnnx, mqttBroker.equals("mosquitto"), List.of());
+            boolean mosquitto = mqttBroker.equals("mosquitto");
+            int connections = bridgeConnections != null ? bridgeConnections : mosquitto ? 4 : 1;
+            stack = new CloudStack(sup, work, teacherOnnx, mosquitto, List.of("-Dtandem.bridge.connections="
+                    + connections));
             stack.start();
             for (String name : scenarios) {
                 out.println("==> scenario " + name);

@@ -1,0 +1,141 @@
+package io.tandem.cloud.rollout.plan;
+
+import io.tandem.cloud.rollout.FleetState.VersionReport;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Decides what one started wave of a rollout does next, from what its devices report on the new version and
+ * what the target's devices reported on the version they ran before: stop (a condition tripped), advance
+ * (enough devices run the new version and the soak time is over), or wait.
+ */
+public final class WaveJudge {
+
+    private WaveJudge() {
+    }
+
+    /** What the wave does next. */
+    public enum Action { WAIT, ADVANCE, STOP }
+
+    /**
+     * A verdict.
+     *
+     * @param succeeded whether the success threshold is reached (the soak time counts from the first tick that says so)
+     * @param reason why it stops, or what it waits for
+     */
+    public record Verdict(Action action, boolean succeeded, String reason) {
+    }
+
+    /** Acknowledgements that mean the device does not run the new version and will not by itself. */
+    static final List<String> FAILED = List.of("FAILED_DOWNLOAD", "FAILED_VERIFICATION", "FAILED_LOAD", "FAILED_SMOKE",
+            "ROLLED_BACK", "SUPERSEDED", "STALE");
+
+    /**
+     * Judges one wave.
+     *
+     * @param wave the wave's devices, each with what it reported on the new version (absent: never heard from)
+     * @param before the target's devices on the version each ran before (the comparison)
+     * @param startedMs when the wave's deploy commands went out
+     * @param succeededMs when the wave first reached the success threshold, 0 if not yet
+     */
+    public static Verdict judge(PlanSpec plan, Collection<String> wave, Map<String, VersionReport> onNew,
+            Collection<VersionReport> before, long startedMs, long succeededMs, long nowMs) {
+        StopConditions stop = plan.stop();
+        int n = wave.size();
+        Map<String, Integer> failed = new TreeMap<>();
+        int active = 0;
+        int missing = 0;
+        boolean late = nowMs - startedMs >= plan.ackTimeoutSeconds() * 1000L;
+        for (String device : wave) {
+            VersionReport r = onNew.get(device);
+            String status = r == null ? "" : r.deployStatus();
+            if (FAILED.contains(status)) {
+                failed.merge(status, 1, Integer::sum);
+            } else if (status.equals("ACTIVE") && r.activeVersion().equals(plan.version())) {
+                active++;
+            } else if (late) {
+                missing++;
+            }
+        }
+        int bad = failed.values().stream().mapToInt(Integer::intValue).sum() + missing;
+        if (n > 0 && bad > stop.maxFailedFraction() * n) {
+            return new Verdict(Action.STOP, false, String.format("%d of %d devices failed%s%s, more than %.0f%%", bad, n,
+                    failed.isEmpty() ? "" : " " + failed, missing == 0 ? "" : " (" + missing + " without an"
+                    + " acknowledgement after " + plan.ackTimeoutSeconds() + " s)", 100 * stop.maxFailedFraction()));
+        }
+        String quality = quality(stop, onNew.values(), before);
+        if (quality != null) {
+            return new Verdict(Action.STOP, false, quality);
+        }
+        boolean succeeded = n > 0 && active >= Math.ceil(plan.successThreshold() * n);
+        if (!succeeded) {
+            return new Verdict(Action.WAIT, false, active + " of " + n + " devices run " + plan.version());
+        }
+        long soakedMs = succeededMs == 0 ? 0 : nowMs - succeededMs;
+        if (soakedMs < plan.soakSeconds() * 1000L) {
+            return new Verdict(Action.WAIT, true, active + " of " + n + " devices run " + plan.version() + "; soaking "
+                    + soakedMs / 1000 + " of " + plan.soakSeconds() + " s");
+        }
+        return new Verdict(Action.ADVANCE, true, active + " of " + n + " devices run " + plan.version());
+    }
+
+    /** The first quality condition that tripped (escalation rate, audit accuracy, p99 latency), or null. */
+    static String quality(StopConditions stop, Collection<VersionReport> onNew, Collection<VersionReport> before) {
+        long frames = 0;
+        long escalated = 0;
+        long labelled = 0;
+        long correct = 0;
+        for (VersionReport r : onNew) {
+            frames += r.frames();
+            escalated += r.escalated();
+            labelled += r.labelled();
+            correct += r.correct();
+        }
+        long framesBefore = 0;
+        long escalatedBefore = 0;
+        long labelledBefore = 0;
+        long correctBefore = 0;
+        for (VersionReport r : before) {
+            framesBefore += r.frames();
+            escalatedBefore += r.escalated();
+            labelledBefore += r.labelled();
+            correctBefore += r.correct();
+        }
+        if (frames >= stop.minFrames() && framesBefore >= stop.minFrames()) {
+            double now = escalated / (double) frames;
+            double was = escalatedBefore / (double) framesBefore;
+            if (now - was > stop.maxEscalationRise()) {
+                return String.format("escalation rate rose from %.3f to %.3f (over %d frames), more than %.3f", was, now,
+                        frames, stop.maxEscalationRise());
+            }
+        }
+        if (labelled >= stop.minFrames() && labelledBefore >= stop.minFrames()) {
+            double now = correct / (double) labelled;
+            double was = correctBefore / (double) labelledBefore;
+            if (was - now > stop.maxAccuracyDrop()) {
+                return String.format("audit accuracy fell from %.3f to %.3f (over %d labelled frames), more than %.3f",
+                        was, now, labelled, stop.maxAccuracyDrop());
+            }
+        }
+        double p99 = median(onNew);
+        double p99Before = median(before);
+        if (!Double.isNaN(p99) && !Double.isNaN(p99Before) && p99Before > 0
+                && p99 > p99Before * (1 + stop.maxLatencyRise())) {
+            return String.format("median p99 latency rose from %.2f ms to %.2f ms, more than %.0f%%", p99Before, p99,
+                    100 * stop.maxLatencyRise());
+        }
+        return null;
+    }
+
+    /** The median of the devices' p99 latencies, NaN when none reported one. */
+    static double median(Collection<VersionReport> reports) {
+        double[] v = reports.stream().mapToDouble(VersionReport::latencyP99Ms).filter(x -> !Double.isNaN(x)).sorted()
+                .toArray();
+        if (v.length == 0) {
+            return Double.NaN;
+        }
+        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+    }
+}
