@@ -1,12 +1,12 @@
 # Sourced by the scripts in bin/ and bench/: what they need from Debian, and a build when the sources changed.
 
-# require_debian PACKAGE=PROBE ...: each package is present when its probe file exists (checked rather than
-# dpkg state, so a package removed by hand is noticed). Installs the missing ones as root; otherwise prints
+# require_debian PACKAGE=PROBE ...: each package is present when its probe file exists (a glob may stand for a
+# version in the path; checked rather than dpkg state, so a package removed by hand is noticed). Installs the missing ones as root; otherwise prints
 # the exact apt-get line and exits 1.
 require_debian() {
   local missing=() pair
   for pair in "$@"; do
-    [ -e "${pair#*=}" ] || missing+=("${pair%%=*}")
+    compgen -G "${pair#*=}" >/dev/null || missing+=("${pair%%=*}")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
   if [ "$(id -u)" = 0 ]; then

@@ -198,9 +198,12 @@ public class MqttKafkaBridge {
         }
 
         private void ack(MqttMessage message) {
+            if (stopping) {
+                return; // the connection is closing: the broker redelivers what was not acknowledged
+            }
             try {
                 client.messageArrivedComplete(message.getId(), message.getQos());
-            } catch (MqttException e) {
+            } catch (MqttException | RuntimeException e) {
                 LOG.warnf("cannot acknowledge MQTT message %d: %s", message.getId(), e.getMessage());
             }
         }

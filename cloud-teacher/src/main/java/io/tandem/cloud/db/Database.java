@@ -88,7 +88,9 @@ public class Database {
         return ds;
     }
 
-    void stop(@Observes ShutdownEvent event) {
+    /** Closes the pool after the components that use it stopped (a later priority than theirs). */
+    void stop(@Observes @jakarta.annotation.Priority(jakarta.enterprise.inject.spi.ObserverMethod.DEFAULT_PRIORITY + 1000)
+            ShutdownEvent event) {
         synchronized (this) {
             if (pool != null) {
                 pool.close();

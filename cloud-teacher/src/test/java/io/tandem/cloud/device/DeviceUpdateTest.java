@@ -12,9 +12,6 @@ import io.quarkus.test.junit.TestProfile;
 import io.tandem.cloud.brokers.EmbeddedBrokers;
 import io.tandem.cloud.brokers.WithBrokers;
 import io.tandem.cloud.registry.ModelRegistry;
-import io.tandem.distill.data.ImageSet;
-import io.tandem.distill.data.Normalization;
-import io.tandem.distill.manifest.SmokeInputs;
 import io.tandem.edge.device.DeviceConfig;
 import io.tandem.edge.device.EdgeDevice;
 import io.tandem.proto.ArtifactDigest;
@@ -25,13 +22,11 @@ import io.tandem.proto.v1.DeployAck;
 import io.tandem.proto.v1.DeployCommand;
 import io.tandem.proto.v1.ModelManifest;
 import jakarta.inject.Inject;
-import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Random;
 import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -103,22 +98,10 @@ class DeviceUpdateTest {
     @Test
     void everyFailedUpdateLeavesThePreviousModelServingAndAGoodOneSwapsUnderLoad() throws Exception {
         Path tmp = Files.createTempDirectory("ota-test");
-        Path good = tmp.resolve("good.onnx");
-        try (InputStream a = getClass().getClassLoader().getResourceAsStream("fixtures/student-tiny.onnx");
-             InputStream b = getClass().getClassLoader().getResourceAsStream("fixtures/student-tiny.manifest.pb")) {
-            Files.write(good, a.readAllBytes());
-            fixture = Codecs.MANIFEST.decode(b.readAllBytes());
-        }
-        var spec = fixture.getInput();
-        Normalization norm = new Normalization(spec.getScale(), spec.getMean(), spec.getStd());
-        byte[] dark = new byte[784 * 8];
-        new Random(5).nextBytes(dark);
-        for (int i = 0; i < dark.length; i++) {
-            dark[i] = (byte) ((dark[i] & 0xff) % 90);
-        }
-        ImageSet smokeImages = new ImageSet(dark, new int[0], 28, 28);
-        ModelManifest checked = SmokeInputs.attach(good, fixture, smokeImages, norm);
-
+        StudentFixture student = StudentFixture.copyTo(tmp);
+        Path good = student.onnx();
+        fixture = student.manifest();
+        ModelManifest checked = student.withDarkSmokeInputs();
         Camera camera = new Camera();
         DeviceConfig config = DeviceConfig.defaults("cam-ota", tmp.resolve("device"))
                 .withFleet(fleet, EmbeddedBrokers.mqttUrl()).withPace(0, 0, Duration.ofMillis(500))
@@ -207,7 +190,7 @@ class DeviceUpdateTest {
 
             // Loads, passes its dark smoke inputs and the recent dark frames, then throws on daylight.
             Path brittle = FaultyModels.write(FaultyModels.Fault.FAILS_ON_BRIGHT, tmp.resolve("brittle.onnx"));
-            ModelManifest brittleManifest = SmokeInputs.attach(brittle, fixture, smokeImages, norm);
+            ModelManifest brittleManifest = student.withDarkSmokeInputs(brittle);
             register("v8-brittle", brittle, brittleManifest);
             rollOut("v8-brittle");
             DeployAck swapped = awaitAck(acks, "v8-brittle");

@@ -23,7 +23,6 @@ import io.tandem.proto.v1.DeployCommand;
 import io.tandem.proto.v1.ModelManifest;
 import io.tandem.proto.v1.ModelStatement;
 import jakarta.inject.Inject;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
@@ -83,13 +82,9 @@ class SignedModelTest {
     @Test
     void onlyWhatTheCloudSignedRunsAndARotatedKeyIsFollowed() throws Exception {
         Path tmp = Files.createTempDirectory("signed-test");
-        Path good = tmp.resolve("good.onnx");
-        ModelManifest fixture;
-        try (InputStream a = getClass().getClassLoader().getResourceAsStream("fixtures/student-tiny.onnx");
-             InputStream b = getClass().getClassLoader().getResourceAsStream("fixtures/student-tiny.manifest.pb")) {
-            Files.write(good, a.readAllBytes());
-            fixture = Codecs.MANIFEST.decode(b.readAllBytes());
-        }
+        StudentFixture student = StudentFixture.copyTo(tmp);
+        Path good = student.onnx();
+        ModelManifest fixture = student.manifest();
         JsonPath keys = given().get("/api/keys").then().statusCode(200).extract().jsonPath();
         String current = keys.getString("current");
         String pinned = keys.getMap("keys", String.class, String.class).get(current);

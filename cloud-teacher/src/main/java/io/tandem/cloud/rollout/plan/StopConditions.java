@@ -16,8 +16,8 @@ import jakarta.validation.constraints.Min;
  * @param maxAccuracyDrop how much accuracy on frames with a known label (the audit sample) may fall, 0..1
  * @param maxLatencyRise how much the devices' p99 latency may rise, as a fraction of the previous (1.0 = may
  *     double), 0..100
- * @param minFrames frames (for escalation) and labelled frames (for accuracy) the new version must have
- *     answered in a wave before those two conditions are judged, 1..1000000
+ * @param minFrames frames (for escalation and latency) and labelled frames (for accuracy) the new version must
+ *     have answered in a wave before those conditions are judged, 1..1000000
  */
 public record StopConditions(
         @DecimalMin("0") @DecimalMax("1") Double maxFailedFraction,

@@ -119,9 +119,10 @@ public final class WaveJudge {
                         was, now, labelled, stop.maxAccuracyDrop());
             }
         }
+        // Latency right after a swap includes the new model's warm-up: judged, like escalations, on enough frames.
         double p99 = median(onNew);
         double p99Before = median(before);
-        if (!Double.isNaN(p99) && !Double.isNaN(p99Before) && p99Before > 0
+        if (frames >= stop.minFrames() && !Double.isNaN(p99) && !Double.isNaN(p99Before) && p99Before > 0
                 && p99 > p99Before * (1 + stop.maxLatencyRise())) {
             return String.format("median p99 latency rose from %.2f ms to %.2f ms, more than %.0f%%", p99Before, p99,
                     100 * stop.maxLatencyRise());

@@ -75,6 +75,9 @@ class WaveJudgeTest {
         Verdict slow = WaveJudge.judge(plan(0, 0), WAVE, allActive(100, 10, 0, 0, 4.5f), BEFORE, 0, 0, 1);
         assertEquals(Action.STOP, slow.action());
         assertTrue(slow.reason().contains("p99 latency rose from 2.00 ms to 4.50 ms"), slow.reason());
+        // The same latency over 40 frames, the first after the swap, is not judged yet.
+        assertEquals(Action.ADVANCE, WaveJudge.judge(plan(0, 0), WAVE, allActive(10, 1, 0, 0, 4.5f), BEFORE, 0, 0, 1)
+                .action());
     }
 
     @Test
