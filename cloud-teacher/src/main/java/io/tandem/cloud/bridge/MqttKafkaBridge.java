@@ -101,6 +101,16 @@ public class MqttKafkaBridge {
         return out;
     }
 
+    /** The bridge's MQTT connections that are up now, of {@link #connections()}. */
+    public int connectedLinks() {
+        return (int) links.stream().filter(Link::connected).count();
+    }
+
+    /** The bridge's MQTT connections; 0 when it is disabled. */
+    public int connections() {
+        return links.size();
+    }
+
     /** Kafka refusals that made a bridge connection drop and renew itself. */
     public long kafkaRefusals() {
         return kafkaRefusals.get();
@@ -251,6 +261,10 @@ public class MqttKafkaBridge {
             }, "bridge-reconnect-" + clientId);
             t.setDaemon(true);
             t.start();
+        }
+
+        boolean connected() {
+            return client.isConnected();
         }
 
         boolean publish(String topic, byte[] payload) {

@@ -63,6 +63,9 @@ public class Database {
     public static HikariDataSource open(String url, String user, Optional<String> password, int poolSize) {
         HikariConfig c = new HikariConfig();
         c.setJdbcUrl(url);
+        // Named, not found through DriverManager, which keeps the driver of the first class loader that
+        // registered it (another Quarkus application in the same JVM, say).
+        c.setDriverClassName(url.startsWith("jdbc:postgresql:") ? "org.postgresql.Driver" : "org.h2.Driver");
         c.setUsername(user);
         c.setPassword(password.orElse(""));
         c.setMaximumPoolSize(poolSize);

@@ -43,13 +43,18 @@ class WaveRolloutTest {
     @Inject
     FleetState fleetState;
 
-    private final String fleet = "f-waves-" + UUID.randomUUID().toString().substring(0, 6);
+    private final String run = UUID.randomUUID().toString().substring(0, 6);
+    private final String fleet = "f-waves-" + run;
+    /** Versions of this run: the registry is shared with the other tests of this profile. */
+    private final String v1 = "w" + run + "-1";
+    private final String v2 = "w" + run + "-2-smoke";
+    private final String v3 = "w" + run + "-3";
 
-    private static void await(String what, BooleanSupplier condition) throws InterruptedException {
+    private void await(String what, BooleanSupplier condition) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what);
+                throw new AssertionError("timed out waiting for " + what + "; the cloud sees " + fleetState.view());
             }
             Thread.sleep(200);
         }
@@ -75,7 +80,7 @@ class WaveRolloutTest {
         StudentFixture fixture = StudentFixture.copyTo(tmp);
         Path good = fixture.onnx();
         ModelManifest checked = fixture.withDarkSmokeInputs();
-        DeviceUpdateTest.register(registry, "v1", good, checked);
+        DeviceUpdateTest.register(registry, v1, good, checked);
 
         List<String> ids = List.of("cam-w1", "cam-w2", "cam-w3", "cam-w4");
         List<EdgeDevice> devices = new ArrayList<>();
@@ -89,13 +94,13 @@ class WaveRolloutTest {
             devices.add(d);
         }
         try {
-            DeviceUpdateTest.rollOut(fleet, "v1");
-            await("every device on v1 in the cloud's view", () -> allRun(ids, "v1"));
+            DeviceUpdateTest.rollOut(fleet, v1);
+            await("every device on v1 in the cloud's view", () -> allRun(ids, v1));
 
             // The right file with another model's expected answers: every device refuses it (FAILED_SMOKE).
             Path other = FaultyModels.write(FaultyModels.Fault.NONE, tmp.resolve("other.onnx"));
-            DeviceUpdateTest.register(registry, "v2-smoke", other, checked);
-            String bad = submit("{\"modelId\":\"student\",\"version\":\"v2-smoke\",\"fleet\":\"" + fleet + "\","
+            DeviceUpdateTest.register(registry, v2, other, checked);
+            String bad = submit("{\"modelId\":\"student\",\"version\":\"" + v2 + "\",\"fleet\":\"" + fleet + "\","
                     + "\"waves\":[\"50%\",\"100%\"],\"stop\":{\"maxFailedFraction\":0.0}}");
             await("the plan to stop", () -> plan(bad).getString("state").equals("STOPPED"));
             JsonPath stopped = plan(bad);
@@ -106,17 +111,17 @@ class WaveRolloutTest {
             List<String> second = stopped.getList("waves[1].devices.deviceId");
             assertEquals(2, first.size());
             assertEquals(List.of("RETURNED", "RETURNED"), stopped.getList("waves[0].devices.state"));
-            assertEquals(List.of("v1", "v1"), stopped.getList("waves[0].devices.previousVersion"));
+            assertEquals(List.of(v1, v1), stopped.getList("waves[0].devices.previousVersion"));
             assertEquals(List.of("WAITING", "WAITING"), stopped.getList("waves[1].devices.state"));
-            await("the first wave back on v1", () -> allRun(first, "v1"));
-            fleetState.reports(fleet, second, "v2-smoke").values().forEach(r -> assertEquals("", r.deployStatus(),
+            await("the first wave back on v1", () -> allRun(first, v1));
+            fleetState.reports(fleet, second, v2).values().forEach(r -> assertEquals("", r.deployStatus(),
                     "a device of the second wave never heard of v2-smoke"));
             for (EdgeDevice d : devices) {
-                assertEquals("v1", d.activeVersion());
+                assertEquals(v1, d.activeVersion());
             }
 
-            DeviceUpdateTest.register(registry, "v3", good, checked);
-            String ok = submit("{\"modelId\":\"student\",\"version\":\"v3\",\"fleet\":\"" + fleet + "\","
+            DeviceUpdateTest.register(registry, v3, good, checked);
+            String ok = submit("{\"modelId\":\"student\",\"version\":\"" + v3 + "\",\"fleet\":\"" + fleet + "\","
                     + "\"waves\":[\"1\",\"100%\"],\"successThreshold\":1.0}");
             await("the good plan to complete", () -> plan(ok).getString("state").equals("COMPLETED"));
             JsonPath done = plan(ok);
@@ -124,7 +129,7 @@ class WaveRolloutTest {
                     done.getList("waves[1].devices").size()));
             assertTrue(done.getLong("waves[0].finishedMs") <= done.getLong("waves[1].startedMs"),
                     "the second wave started after the first was done");
-            await("every device on v3", () -> allRun(ids, "v3"));
+            await("every device on v3", () -> allRun(ids, v3));
             given().post("/api/v1/rollouts/" + ok + "/pause").then().statusCode(409)
                     .contentType("application/problem+json").body("detail", containsString("COMPLETED"));
         } finally {
@@ -132,6 +137,17 @@ class WaveRolloutTest {
                 d.stop(Duration.ofSeconds(5));
             }
         }
+    }
+
+    @Test
+    void probesAndTheApiDescriptionAnswer() {
+        given().get("/q/health/live").then().statusCode(200).body("status", equalTo("UP"))
+                .body("checks.name", org.hamcrest.Matchers.hasItem("consumer-loops"));
+        given().get("/q/health/ready").then().statusCode(200).body("status", equalTo("UP"))
+                .body("checks.name", org.hamcrest.Matchers.hasItems("mqtt-bridge", "database"));
+        given().queryParam("format", "json").get("/q/openapi").then().statusCode(200)
+                .body("paths", org.hamcrest.Matchers.hasKey("/api/v1/rollouts"))
+                .body("paths", org.hamcrest.Matchers.hasKey("/api/v1/rollouts/{id}/abort"));
     }
 
     @Test

@@ -85,12 +85,6 @@ public class WaveRollouts {
     public Plan submit(PlanSpec request) {
         PlanSpec spec = request.complete(config.rollout().waves(), config.rollout().successThreshold(),
                 config.rollout().soakSeconds());
-        var manifest = registry.manifest(spec.modelId(), spec.version()).orElseThrow(() -> new PlanSpec.Invalid("version",
-                spec.modelId() + " " + spec.version() + " is not registered"));
-        if (!"student".equals(manifest.getRole())) {
-            throw new PlanSpec.Invalid("modelId", spec.modelId() + " " + spec.version() + " is a " + manifest.getRole()
-                    + "; only students go to devices");
-        }
         List<String> target;
         if (spec.devices() != null) {
             Set<String> known = fleet.reports(spec.fleet(), spec.devices(), spec.version()).keySet();
@@ -109,6 +103,12 @@ public class WaveRollouts {
                     target.removeAll(fleet.devicesOf(spec.fleet(), site));
                 }
             }
+        }
+        var manifest = registry.manifest(spec.modelId(), spec.version()).orElseThrow(() -> new PlanSpec.Invalid("version",
+                spec.modelId() + " " + spec.version() + " is not registered"));
+        if (!"student".equals(manifest.getRole())) {
+            throw new PlanSpec.Invalid("modelId", spec.modelId() + " " + spec.version() + " is a " + manifest.getRole()
+                    + "; only students go to devices");
         }
         Plan plan = plans.create(spec, Waves.split(target, Waves.parse(spec.waves())));
         LOG.infof("rollout plan %s: %s %s to %s in %d wave%s %s", plan.id(), spec.modelId(), spec.version(),
