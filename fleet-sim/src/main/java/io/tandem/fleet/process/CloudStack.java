@@ -150,6 +150,11 @@ public final class CloudStack {
         }
     }
 
+    /** The cloud's process now running (a new one after each start). */
+    public ChildProcess cloudProcess() {
+        return cloud;
+    }
+
     /** CPU time used so far by Kafka, the MQTT broker and the cloud, by that name. */
     public java.util.Map<String, Duration> cpuTimes() {
         return java.util.Map.of("kafka", kafka.cpuTime(), "mqtt", mqtt.cpuTime(), "cloud", cloud.cpuTime());
