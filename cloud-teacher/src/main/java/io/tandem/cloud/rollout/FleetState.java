@@ -160,6 +160,10 @@ public class FleetState {
                         ResultBatch b = Codecs.RESULT_BATCH.decode(r.value());
                         Device d = device(b.getDeviceId(), b.getFleet());
                         d.group = b.getGroup();
+                        if (!b.getModelVersion().isEmpty()) {
+                            // The version that answered: known again after a restart of the cloud, before any ack.
+                            d.activeVersion = b.getModelVersion();
+                        }
                         long[] counts = d.results
                                 .computeIfAbsent(b.getModelVersion(), v -> new long[3]);
                         b.getResultsList().forEach(x -> {
