@@ -99,6 +99,7 @@ public final class EdgeDevice implements AutoCloseable {
                 Math.max(10, Math.min(500, config.mqtt().maxInflight() / 2)));
         updater = new ModelUpdater(config.workDir().resolve("models"), config.threads(), config.provider(), config.ota(),
                 this::ack);
+        updater.onServing(a -> startModel(a.model(), a.command()));
         link = new MqttLink(config.mqttUrl(), id, config.workDir().resolve("mqtt"), config.mqtt(),
                 List.of(Topics.fleetDeploy(config.fleet()), Topics.deviceDeploy(config.fleet(), id),
                         Topics.deviceReceipts(config.fleet(), id)), this::onMessage);
@@ -147,7 +148,6 @@ public final class EdgeDevice implements AutoCloseable {
         });
         Optional<String> restored = updater.restore();
         if (restored.isPresent()) {
-            startModel(updater.active().orElseThrow().model());
             log("serving the last good model " + restored.get() + " from disk; connecting to " + config.mqttUrl()
                     + " in the background");
             link.connectInBackground(() -> stopping);
@@ -370,22 +370,18 @@ public final class EdgeDevice implements AutoCloseable {
             return;
         }
         DeployAck.Builder ack = answer.get();
-        if (ack.getStatus() == DeployAck.Status.ACTIVE) {
-            startModel(updater.active().orElseThrow().model());
-        }
         log("deploy " + command.getModelVersion() + ": " + ack.getStatus() + " " + ack.getDetail());
         ack(ack);
     }
 
-    /** A new gate and telemetry window for the model now in service. */
-    private void startModel(StudentModel model) {
+    /** A new gate and telemetry window for the model now in service, before it answers a frame. */
+    private void startModel(StudentModel model, DeployCommand command) {
         try {
             source.inputSpec(model.manifest().getInput());
         } catch (IllegalArgumentException e) {
             log("the frame source cannot feed model " + model.version() + ": " + e.getMessage());
         }
-        gate = config.gate().newGate(updater.active().orElseThrow().command().getConfidenceThreshold(),
-                config.deviceId().hashCode());
+        gate = config.gate().newGate(command.getConfidenceThreshold(), config.deviceId().hashCode());
         window = new WindowCounter(model.classes());
     }
 

@@ -56,6 +56,8 @@ public final class ModelUpdater implements AutoCloseable {
     private final DeviceConfig.OtaSettings settings;
     private final ArtifactDownloader downloader;
     private final Consumer<DeployAck.Builder> asyncAcks;
+    /** Told of each model that starts serving, under the swap lock, before it answers its first frame. */
+    private volatile Consumer<Active> onServing = a -> { };
     private final AtomicReference<Active> active = new AtomicReference<>();
     /** Inference holds the read lock; a swap or rollback takes the write lock, so a model is never closed mid-frame. */
     private final ReentrantReadWriteLock swap = new ReentrantReadWriteLock();
@@ -117,6 +119,22 @@ public final class ModelUpdater implements AutoCloseable {
      *
      * @return the version now in service
      */
+    /**
+     * Calls {@code listener} with each model that starts serving (restored, swapped in, or back after a rollback)
+     * before that model answers a frame, so state that belongs to the model in service (the device's gate and
+     * telemetry window) is never missing or left from the model before.
+     */
+    public void onServing(Consumer<Active> listener) {
+        onServing = listener;
+    }
+
+    private void serving(Active a) {
+        active.set(a);
+        if (a != null) {
+            onServing.accept(a);
+        }
+    }
+
     public Optional<String> restore() {
         for (String name : List.of(GOOD, PREVIOUS_GOOD)) {
             Optional<Recorded> recorded = read(name);
@@ -131,7 +149,12 @@ public final class ModelUpdater implements AutoCloseable {
                     continue;
                 }
                 StudentModel model = StudentModel.load(file, c.getManifest(), threads, provider);
-                active.set(new Active(model, c, recorded.get().deviceSpecific(), null, null));
+                swap.writeLock().lock();
+                try {
+                    serving(new Active(model, c, recorded.get().deviceSpecific(), null, null));
+                } finally {
+                    swap.writeLock().unlock();
+                }
                 return Optional.of(c.getModelVersion());
             } catch (ModelLoadException | UncheckedIOException e) {
                 System.out.println("last good model " + c.getModelVersion() + " does not load: " + e.getMessage());
@@ -346,7 +369,7 @@ public final class ModelUpdater implements AutoCloseable {
             }
             next = new Active(model, command, deviceSpecific,
                     probation == null || goodOne == null ? null : goodOne.settled(), probation);
-            active.set(next);
+            serving(next);
         } finally {
             swap.writeLock().unlock();
         }
@@ -384,7 +407,7 @@ public final class ModelUpdater implements AutoCloseable {
                 return active.get() != null;
             }
             Active back = onProbation.previous();
-            active.set(back);
+            serving(back);
         } finally {
             swap.writeLock().unlock();
         }
