@@ -245,6 +245,18 @@ public class FleetState {
         return out;
     }
 
+    /** What the given devices of a fleet reported about the version each runs now; unheard-of devices are absent. */
+    public synchronized Map<String, VersionReport> reportsOnActive(String fleet, java.util.Collection<String> deviceIds) {
+        Map<String, VersionReport> out = new java.util.HashMap<>();
+        for (String id : deviceIds) {
+            Device d = devices.get(id);
+            if (d != null && fleet.equals(d.fleet)) {
+                out.put(id, report(d, d.activeVersion));
+            }
+        }
+        return out;
+    }
+
     private static VersionReport report(Device d, String version) {
         long[] w = d.windows.getOrDefault(version, new long[2]);
         long[] r = d.results.getOrDefault(version, new long[3]);

@@ -2,7 +2,6 @@ package io.tandem.fleet.bench;
 
 import com.google.protobuf.ByteString;
 import io.tandem.distill.data.FashionMnist;
-import io.tandem.distill.zoo.ModelZoo;
 import io.tandem.fleet.process.CloudStack;
 import io.tandem.fleet.process.Commands;
 import io.tandem.fleet.process.Supervisor;
@@ -96,8 +95,7 @@ public final class BridgeBench implements Runnable {
     }
 
     private void measure(Supervisor processes) throws Exception {
-        Path teacherDir = TeacherCache.teacher(new TeacherCache.Recipe(ModelZoo.TEACHER_CNN, 58_000, 2, 42,
-                FashionMnist.DEBIAN_DIR), TeacherCache.defaultFolder(), processes, log);
+        Path teacherDir = TeacherCache.teacher(TeacherCache.Recipe.base(FashionMnist.DEBIAN_DIR), TeacherCache.defaultFolder(), processes, log);
         if (!List.of("embedded", "mosquitto").contains(mqttBroker)) {
             throw new IllegalArgumentException("--mqtt-broker takes embedded or mosquitto, got " + mqttBroker);
         }

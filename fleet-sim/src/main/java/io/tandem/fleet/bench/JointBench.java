@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tandem.distill.data.FashionMnist;
 import io.tandem.distill.data.ImageSet;
-import io.tandem.distill.zoo.ModelZoo;
 import io.tandem.edge.device.DeviceConfig;
 import io.tandem.edge.device.EdgeDevice;
 import io.tandem.edge.feed.LoopingIdxSource;
@@ -109,7 +108,7 @@ public final class JointBench implements Runnable {
     }
 
     private void measure(Supervisor processes) throws Exception {
-        Path teacherDir = TeacherCache.teacher(new TeacherCache.Recipe(ModelZoo.TEACHER_CNN, 58_000, 2, 42, data),
+        Path teacherDir = TeacherCache.teacher(TeacherCache.Recipe.base(data),
                 TeacherCache.defaultFolder(), processes, log);
         log.println("==> starting the local stack and the cloud (it distils and rolls out the student v1)");
         LocalCloud local = LocalCloud.start(processes, work, teacherDir.resolve("teacher.onnx"), data, List.of(

@@ -158,8 +158,7 @@ public final class RolloutBench implements Runnable {
     }
 
     private void measure(Supervisor processes) throws Exception {
-        Path good = TeacherCache.teacher(new TeacherCache.Recipe(ModelZoo.TEACHER_CNN, 58_000, 2, 42,
-                FashionMnist.DEBIAN_DIR), TeacherCache.defaultFolder(), processes, log);
+        Path good = TeacherCache.teacher(TeacherCache.Recipe.base(FashionMnist.DEBIAN_DIR), TeacherCache.defaultFolder(), processes, log);
         Path bad = TeacherCache.teacher(new TeacherCache.Recipe(ModelZoo.TEACHER_CNN, 600, 1, 7,
                 FashionMnist.DEBIAN_DIR), TeacherCache.defaultFolder(), processes, log);
         ImageSet test = FashionMnist.test(FashionMnist.DEBIAN_DIR).head(2000);

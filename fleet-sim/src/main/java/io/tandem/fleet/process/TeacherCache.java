@@ -23,6 +23,11 @@ public final class TeacherCache {
     /** What the teacher is trained with. */
     public record Recipe(String architecture, int limit, int epochs, long seed, Path data) {
 
+        /** The benches' base teacher: teacher-cnn on 58,000 training images, 2 epochs, seed 42. */
+        public static Recipe base(Path data) {
+            return new Recipe(io.tandem.distill.zoo.ModelZoo.TEACHER_CNN, 58_000, 2, 42, data);
+        }
+
         String key() {
             try {
                 String text = "arch=" + architecture + ";limit=" + limit + ";epochs=" + epochs + ";seed=" + seed

@@ -83,51 +83,53 @@ public final class WaveJudge {
 
     /** The first quality condition that tripped (escalation rate, audit accuracy, p99 latency), or null. */
     static String quality(StopConditions stop, Collection<VersionReport> onNew, Collection<VersionReport> before) {
-        long frames = 0;
-        long escalated = 0;
-        long labelled = 0;
-        long correct = 0;
-        for (VersionReport r : onNew) {
-            frames += r.frames();
-            escalated += r.escalated();
-            labelled += r.labelled();
-            correct += r.correct();
+        Totals now = Totals.of(onNew);
+        Totals was = Totals.of(before);
+        if (now.frames() >= stop.minFrames() && was.frames() >= stop.minFrames()
+                && now.escalationRate() - was.escalationRate() > stop.maxEscalationRise()) {
+            return String.format("escalation rate rose from %.3f to %.3f (over %d frames), more than %.3f",
+                    was.escalationRate(), now.escalationRate(), now.frames(), stop.maxEscalationRise());
         }
-        long framesBefore = 0;
-        long escalatedBefore = 0;
-        long labelledBefore = 0;
-        long correctBefore = 0;
-        for (VersionReport r : before) {
-            framesBefore += r.frames();
-            escalatedBefore += r.escalated();
-            labelledBefore += r.labelled();
-            correctBefore += r.correct();
-        }
-        if (frames >= stop.minFrames() && framesBefore >= stop.minFrames()) {
-            double now = escalated / (double) frames;
-            double was = escalatedBefore / (double) framesBefore;
-            if (now - was > stop.maxEscalationRise()) {
-                return String.format("escalation rate rose from %.3f to %.3f (over %d frames), more than %.3f", was, now,
-                        frames, stop.maxEscalationRise());
-            }
-        }
-        if (labelled >= stop.minFrames() && labelledBefore >= stop.minFrames()) {
-            double now = correct / (double) labelled;
-            double was = correctBefore / (double) labelledBefore;
-            if (was - now > stop.maxAccuracyDrop()) {
-                return String.format("audit accuracy fell from %.3f to %.3f (over %d labelled frames), more than %.3f",
-                        was, now, labelled, stop.maxAccuracyDrop());
-            }
+        if (now.labelled() >= stop.minFrames() && was.labelled() >= stop.minFrames()
+                && was.accuracy() - now.accuracy() > stop.maxAccuracyDrop()) {
+            return String.format("audit accuracy fell from %.3f to %.3f (over %d labelled frames), more than %.3f",
+                    was.accuracy(), now.accuracy(), now.labelled(), stop.maxAccuracyDrop());
         }
         // Latency right after a swap includes the new model's warm-up: judged, like escalations, on enough frames.
         double p99 = median(onNew);
         double p99Before = median(before);
-        if (frames >= stop.minFrames() && !Double.isNaN(p99) && !Double.isNaN(p99Before) && p99Before > 0
+        if (now.frames() >= stop.minFrames() && !Double.isNaN(p99) && !Double.isNaN(p99Before) && p99Before > 0
                 && p99 > p99Before * (1 + stop.maxLatencyRise())) {
             return String.format("median p99 latency rose from %.2f ms to %.2f ms, more than %.0f%%", p99Before, p99,
                     100 * stop.maxLatencyRise());
         }
         return null;
+    }
+
+    /** What a set of devices reported on one version, summed. */
+    private record Totals(long frames, long escalated, long labelled, long correct) {
+
+        static Totals of(Collection<VersionReport> reports) {
+            long frames = 0;
+            long escalated = 0;
+            long labelled = 0;
+            long correct = 0;
+            for (VersionReport r : reports) {
+                frames += r.frames();
+                escalated += r.escalated();
+                labelled += r.labelled();
+                correct += r.correct();
+            }
+            return new Totals(frames, escalated, labelled, correct);
+        }
+
+        double escalationRate() {
+            return escalated / (double) frames;
+        }
+
+        double accuracy() {
+            return correct / (double) labelled;
+        }
     }
 
     /** The median of the devices' p99 latencies, NaN when none reported one. */

@@ -193,7 +193,7 @@ public class WaveRollouts {
         Wave wave = plan.wave();
         if (wave.state() == WaveState.PENDING) {
             Map<String, String> previous = new LinkedHashMap<>();
-            Map<String, VersionReport> now = fleet.reports(spec.fleet(), wave.deviceIds(), spec.version());
+            Map<String, VersionReport> now = fleet.reportsOnActive(spec.fleet(), wave.deviceIds());
             for (String device : wave.deviceIds()) {
                 VersionReport r = now.get(device);
                 previous.put(device, r == null ? "" : r.activeVersion());
@@ -251,11 +251,9 @@ public class WaveRollouts {
         List<VersionReport> out = new ArrayList<>();
         byVersion.forEach((version, devices) -> out.addAll(fleet.reports(plan.spec().fleet(), devices, version).values()));
         // Devices still waiting run whatever they ran: compare on that.
-        fleet.reports(plan.spec().fleet(), untouched, "").forEach((device, r) -> {
-            if (!r.activeVersion().isEmpty() && !r.activeVersion().equals(plan.spec().version())) {
-                out.addAll(fleet.reports(plan.spec().fleet(), List.of(device), r.activeVersion()).values());
-            }
-        });
+        fleet.reportsOnActive(plan.spec().fleet(), untouched).values().stream()
+                .filter(r -> !r.activeVersion().isEmpty() && !r.activeVersion().equals(plan.spec().version()))
+                .forEach(out::add);
         return out;
     }
 
