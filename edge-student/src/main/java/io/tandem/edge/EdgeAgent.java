@@ -103,6 +103,10 @@ public final class EdgeAgent implements Runnable {
             + " cloud's receipt before it is sent again (default: ${DEFAULT-VALUE})")
     int receiptTimeoutS = DeviceConfig.MqttTuning.DEFAULT.receiptTimeoutSeconds();
 
+    @Option(names = "--samples-per-message", description = "Most queued samples sent in one MQTT message, 1..256;"
+            + " 1 sends each on its own (default: ${DEFAULT-VALUE})")
+    int samplesPerMessage = DeviceConfig.MqttTuning.DEFAULT.samplesPerMessage();
+
     @Option(names = "--mqtt-keep-alive-s", description = "MQTT keep-alive (default: ${DEFAULT-VALUE})")
     int mqttKeepAliveS = DeviceConfig.MqttTuning.DEFAULT.keepAliveSeconds();
 
@@ -251,7 +255,7 @@ public final class EdgeAgent implements Runnable {
         return new DeviceConfig(deviceId, fleet, group, mqttUrl, workDir, threads, framesPerVersion, fps,
                 Duration.ofMillis(telemetryMs), resultsBatch, Duration.ofMillis(connectTimeoutMs),
                 new DeviceConfig.MqttTuning(mqttMaxInflight, mqttOfflineBuffer, mqttKeepAliveS, secret(mqttPassword),
-                        mqttCa, receiptTimeoutS),
+                        mqttCa, receiptTimeoutS, samplesPerMessage),
                 new DeviceConfig.OtaSettings(Duration.ofMillis(otaConnectTimeoutMs), Duration.ofMillis(otaReadTimeoutMs),
                         Duration.ofMillis(otaDownloadTimeoutMs), otaMaxBytes, otaAttempts,
                         Duration.ofMillis(otaRetryBackoffMs), otaProbationFrames, otaLatencyFactor, trustedKeys(),

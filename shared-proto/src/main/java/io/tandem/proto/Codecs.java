@@ -3,6 +3,7 @@ package io.tandem.proto;
 import io.tandem.proto.v1.DeployAck;
 import io.tandem.proto.v1.DeployCommand;
 import io.tandem.proto.v1.HardExample;
+import io.tandem.proto.v1.HardExampleBatch;
 import io.tandem.proto.v1.HumanLabel;
 import io.tandem.proto.v1.InferenceResult;
 import io.tandem.proto.v1.LabelledSample;
@@ -25,6 +26,10 @@ public final class Codecs {
 
     /** Largest hard example: one camera frame of up to 768 KiB plus metadata. */
     public static final int MAX_HARD_EXAMPLE_BYTES = 1 << 20;
+    /** Most hard examples one batch may carry. */
+    public static final int MAX_EXAMPLES_PER_BATCH = 256;
+    /** Largest hard example batch: a few full-size frames, or up to 256 small ones. */
+    public static final int MAX_HARD_EXAMPLE_BATCH_BYTES = 4 << 20;
     /** Largest result batch. */
     public static final int MAX_RESULT_BATCH_BYTES = 1 << 20;
     /** Largest telemetry message. */
@@ -48,6 +53,12 @@ public final class Codecs {
     /** Hard examples, device to cloud. */
     public static final Codec<HardExample> HARD_EXAMPLE = new Codec<>("HardExample",
             MAX_HARD_EXAMPLE_BYTES, HardExample.parser(), Codecs::validateHardExample);
+    /**
+     * Hard example batches, device to cloud. Decoding checks the envelope and each element's size; each
+     * element is then decoded on its own with {@link #HARD_EXAMPLE}, so one bad element does not cost the others.
+     */
+    public static final Codec<HardExampleBatch> HARD_EXAMPLE_BATCH = new Codec<>("HardExampleBatch",
+            MAX_HARD_EXAMPLE_BATCH_BYTES, HardExampleBatch.parser(), Codecs::validateHardExampleBatch);
     /** Result batches, device to cloud. */
     public static final Codec<ResultBatch> RESULT_BATCH = new Codec<>("ResultBatch",
             MAX_RESULT_BATCH_BYTES, ResultBatch.parser(), Codecs::validateResultBatch);
@@ -94,6 +105,7 @@ public final class Codecs {
     public static Codec<?> forStream(Topics.DeviceStream stream) {
         return switch (stream) {
             case SAMPLES -> HARD_EXAMPLE;
+            case SAMPLE_BATCHES -> HARD_EXAMPLE_BATCH;
             case RESULTS -> RESULT_BATCH;
             case TELEMETRY -> TELEMETRY;
             case ACKS -> DEPLOY_ACK;
@@ -154,6 +166,21 @@ public final class Codecs {
                     + m.getProbabilitiesCount() + " classes");
         }
         group("HardExample.group", m.getGroup());
+    }
+
+    private static void validateHardExampleBatch(HardExampleBatch m) {
+        schema("HardExampleBatch", m.getSchemaVersion());
+        device("HardExampleBatch", m.getFleet(), m.getDeviceId());
+        if (m.getExamplesCount() == 0 || m.getExamplesCount() > MAX_EXAMPLES_PER_BATCH) {
+            throw invalid("HardExampleBatch holds " + m.getExamplesCount() + " examples, allowed 1.."
+                    + MAX_EXAMPLES_PER_BATCH);
+        }
+        for (com.google.protobuf.ByteString e : m.getExamplesList()) {
+            if (e.size() > MAX_HARD_EXAMPLE_BYTES) {
+                throw new PayloadException(PayloadException.Reason.OVERSIZED, "HardExampleBatch holds an example of "
+                        + e.size() + " bytes, limit is " + MAX_HARD_EXAMPLE_BYTES);
+            }
+        }
     }
 
     private static void validateTeacherRequest(TeacherRequest m) {

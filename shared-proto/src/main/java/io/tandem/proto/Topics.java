@@ -42,6 +42,8 @@ public final class Topics {
     /** The kinds of message a device sends, each with its MQTT leaf and its Kafka topic. */
     public enum DeviceStream {
         SAMPLES("samples", KAFKA_SAMPLES),
+        /** Several hard examples in one message; the bridge forwards each as its own record of tandem.samples. */
+        SAMPLE_BATCHES("sample-batches", KAFKA_SAMPLES),
         RESULTS("results", KAFKA_RESULTS),
         TELEMETRY("telemetry", KAFKA_TELEMETRY),
         ACKS("acks", KAFKA_ACKS);

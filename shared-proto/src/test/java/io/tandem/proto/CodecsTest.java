@@ -46,6 +46,35 @@ class CodecsTest {
     }
 
     @Test
+    void aBatchCarriesEachExampleAsItsOwnBytesAndBoundsItsSize() {
+        byte[] one = Codecs.HARD_EXAMPLE.encode(example().build());
+        byte[] two = Codecs.HARD_EXAMPLE.encode(example().setSequence(8).build());
+        io.tandem.proto.v1.HardExampleBatch batch = io.tandem.proto.v1.HardExampleBatch.newBuilder()
+                .setSchemaVersion(Codecs.SCHEMA_VERSION).setDeviceId("cam-1").setFleet("city")
+                .addExamples(ByteString.copyFrom(one)).addExamples(ByteString.copyFrom(two)).build();
+        byte[] wire = Codecs.HARD_EXAMPLE_BATCH.encode(batch);
+        assertEquals("cam-1", Codecs.deviceIdOf(Topics.DeviceStream.SAMPLE_BATCHES, wire));
+        assertArrayEquals(two, Codecs.HARD_EXAMPLE_BATCH.decode(wire).getExamples(1).toByteArray());
+        assertEquals(8, Codecs.HARD_EXAMPLE.decode(Codecs.HARD_EXAMPLE_BATCH.decode(wire).getExamples(1).toByteArray())
+                .getSequence());
+
+        PayloadException empty = assertThrows(PayloadException.class, () -> Codecs.HARD_EXAMPLE_BATCH.decode(
+                batch.toBuilder().clearExamples().build().toByteArray()));
+        assertTrue(empty.getMessage().contains("holds 0 examples"), empty.getMessage());
+        io.tandem.proto.v1.HardExampleBatch.Builder many = batch.toBuilder().clearExamples();
+        for (int i = 0; i <= Codecs.MAX_EXAMPLES_PER_BATCH; i++) {
+            many.addExamples(ByteString.copyFrom(new byte[] {1}));
+        }
+        PayloadException tooMany = assertThrows(PayloadException.class,
+                () -> Codecs.HARD_EXAMPLE_BATCH.decode(many.build().toByteArray()));
+        assertTrue(tooMany.getMessage().contains("allowed 1.." + Codecs.MAX_EXAMPLES_PER_BATCH), tooMany.getMessage());
+        PayloadException big = assertThrows(PayloadException.class, () -> Codecs.HARD_EXAMPLE_BATCH.decode(
+                batch.toBuilder().addExamples(ByteString.copyFrom(new byte[Codecs.MAX_HARD_EXAMPLE_BYTES + 1])).build()
+                        .toByteArray()));
+        assertEquals(PayloadException.Reason.OVERSIZED, big.reason());
+    }
+
+    @Test
     void roundTripsAHardExample() {
         HardExample original = example().setGroundTruth(3).build();
         byte[] bytes = Codecs.HARD_EXAMPLE.encode(original);

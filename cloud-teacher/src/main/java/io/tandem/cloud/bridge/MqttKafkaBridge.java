@@ -11,6 +11,7 @@ import io.tandem.proto.PayloadException;
 import io.tandem.proto.Topics;
 import io.tandem.proto.Topics.DeviceStream;
 import io.tandem.proto.Topics.DeviceTopic;
+import io.tandem.proto.v1.HardExampleBatch;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
@@ -37,7 +38,8 @@ import org.jboss.logging.Logger;
  * Moves device messages from MQTT to Kafka without loss: each MQTT message is acknowledged to the broker
  * only after Kafka has acknowledged its record ({@code acks=all}, idempotent producer), keyed by device
  * id. A payload that fails its codec, or whose device id disagrees with its topic, is counted, logged and
- * acknowledged, so it cannot block the messages behind it.
+ * acknowledged, so it cannot block the messages behind it. A batch of hard examples becomes one record per
+ * example, acknowledged once Kafka has all of them.
  *
  * <p>The bridge holds {@code tandem.bridge.connections} MQTT connections. One subscribes to the device
  * topics directly; several join one MQTT shared subscription, so the broker spreads messages over them and
@@ -97,7 +99,7 @@ public class MqttKafkaBridge {
     /** Records forwarded to Kafka, per stream. */
     public Map<String, Long> forwarded() {
         Map<String, Long> out = new TreeMap<>();
-        forwarded.forEach((k, v) -> out.put(k.kafkaTopic(), v.get()));
+        forwarded.forEach((k, v) -> out.merge(k.kafkaTopic(), v.get(), Long::sum));
         return out;
     }
 
@@ -181,6 +183,10 @@ public class MqttKafkaBridge {
             }
             DeviceTopic t = parsed.get();
             byte[] payload = message.getPayload();
+            if (t.stream() == DeviceStream.SAMPLE_BATCHES) {
+                onBatch(topic, t, message);
+                return;
+            }
             try {
                 String deviceInPayload = Codecs.deviceIdOf(t.stream(), payload);
                 if (!deviceInPayload.equals(t.deviceId())) {
@@ -192,19 +198,70 @@ public class MqttKafkaBridge {
                 ack(message);
                 return;
             }
-            kafka.producer().send(new ProducerRecord<>(t.stream().kafkaTopic(), t.deviceId(), payload),
-                    (meta, error) -> {
-                        if (error == null) {
-                            forwarded.get(t.stream()).incrementAndGet();
-                            ack(message);
-                        } else {
-                            // Not acknowledged: the broker redelivers it once this connection is back.
-                            LOG.errorf("Kafka refused a record from %s (%s); reconnecting MQTT to get it redelivered",
-                                    topic, error.getMessage());
-                            kafkaRefusals.incrementAndGet();
-                            reconnect();
-                        }
-                    });
+            forward(topic, t, List.of(payload), message);
+        }
+
+        /**
+         * Forwards each good example of a batch as its own record of tandem.samples; a bad example is counted
+         * and left out, a bad envelope is counted and the whole message acknowledged, as for single messages.
+         */
+        private void onBatch(String topic, DeviceTopic t, MqttMessage message) {
+            HardExampleBatch batch;
+            try {
+                batch = Codecs.HARD_EXAMPLE_BATCH.decode(message.getPayload());
+                if (!batch.getDeviceId().equals(t.deviceId())) {
+                    throw new PayloadException(PayloadException.Reason.INVALID, "batch names device '"
+                            + batch.getDeviceId() + "' but arrived on the topic of '" + t.deviceId() + "'");
+                }
+            } catch (PayloadException e) {
+                rejections.reject("mqtt/" + t.stream().leaf(), e.reason().name(), topic + ": " + e.getMessage());
+                ack(message);
+                return;
+            }
+            List<byte[]> good = new ArrayList<>(batch.getExamplesCount());
+            for (int i = 0; i < batch.getExamplesCount(); i++) {
+                byte[] example = batch.getExamples(i).toByteArray();
+                try {
+                    String device = Codecs.HARD_EXAMPLE.decode(example).getDeviceId();
+                    if (!device.equals(t.deviceId())) {
+                        throw new PayloadException(PayloadException.Reason.INVALID, "example names device '" + device
+                                + "' but arrived on the topic of '" + t.deviceId() + "'");
+                    }
+                    good.add(example);
+                } catch (PayloadException e) {
+                    rejections.reject("mqtt/" + t.stream().leaf(), e.reason().name(), topic + " example " + i + ": "
+                            + e.getMessage());
+                }
+            }
+            if (good.isEmpty()) {
+                ack(message);
+                return;
+            }
+            forward(topic, t, good, message);
+        }
+
+        /** Sends the records to Kafka and acknowledges the MQTT message once Kafka has every one of them. */
+        private void forward(String topic, DeviceTopic t, List<byte[]> records, MqttMessage message) {
+            AtomicInteger outstanding = new AtomicInteger(records.size());
+            AtomicBoolean failed = new AtomicBoolean();
+            for (byte[] record : records) {
+                kafka.producer().send(new ProducerRecord<>(t.stream().kafkaTopic(), t.deviceId(), record),
+                        (meta, error) -> {
+                            if (error == null) {
+                                forwarded.get(t.stream()).incrementAndGet();
+                                if (outstanding.decrementAndGet() == 0 && !failed.get()) {
+                                    ack(message);
+                                }
+                            } else if (failed.compareAndSet(false, true)) {
+                                // Not acknowledged: the broker redelivers it once this connection is back (records
+                                // of it that Kafka took meanwhile arrive twice, and the store drops the copies).
+                                LOG.errorf("Kafka refused a record from %s (%s); reconnecting MQTT to get it"
+                                        + " redelivered", topic, error.getMessage());
+                                kafkaRefusals.incrementAndGet();
+                                reconnect();
+                            }
+                        });
+            }
         }
 
         private void ack(MqttMessage message) {

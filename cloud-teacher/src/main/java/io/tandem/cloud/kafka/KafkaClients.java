@@ -35,6 +35,8 @@ public class KafkaClients {
             p.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 5);
             p.put(ProducerConfig.LINGER_MS_CONFIG, config.kafka().lingerMs());
             p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 2 << 20);
+            // Room for a few hundred hard examples per partition and request (the default, 16 KiB, holds ~17).
+            p.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 << 10);
             p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, config.kafka().deliveryTimeoutMs());
             p.put(ProducerConfig.CLIENT_ID_CONFIG, "tandem-bridge");
             producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());

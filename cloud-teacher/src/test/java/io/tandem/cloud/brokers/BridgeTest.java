@@ -8,7 +8,9 @@ import io.quarkus.test.junit.TestProfile;
 import io.tandem.proto.Codecs;
 import io.tandem.proto.Topics;
 import io.tandem.proto.Topics.DeviceStream;
+import com.google.protobuf.ByteString;
 import io.tandem.proto.v1.HardExample;
+import io.tandem.proto.v1.HardExampleBatch;
 import java.time.Duration;
 import java.util.List;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -31,6 +33,30 @@ class BridgeTest {
                 r -> "cam-7".equals(r.key()), Duration.ofSeconds(30));
         assertEquals(1, got.size(), "the sample reached tandem.samples once");
         assertEquals(e, Codecs.HARD_EXAMPLE.decode(got.get(0).value()), "byte for byte");
+    }
+
+    @Test
+    void aBatchBecomesOneRecordPerExampleAndABadExampleCostsOnlyItself() throws Exception {
+        long before = rejected("mqtt/sample-batches/INVALID");
+        HardExample first = Wire.hardExample("f-bridge", "cam-b", 1);
+        HardExample third = Wire.hardExample("f-bridge", "cam-b", 3);
+        HardExample foreign = Wire.hardExample("f-bridge", "cam-other", 2);
+        HardExampleBatch batch = HardExampleBatch.newBuilder().setSchemaVersion(Codecs.SCHEMA_VERSION)
+                .setDeviceId("cam-b").setFleet("f-bridge")
+                .addExamples(ByteString.copyFrom(Codecs.HARD_EXAMPLE.encode(first)))
+                .addExamples(ByteString.copyFrom(Codecs.HARD_EXAMPLE.encode(foreign)))
+                .addExamples(ByteString.copyFrom(Codecs.HARD_EXAMPLE.encode(third))).build();
+        Wire.publishMqtt(Topics.mqtt("f-bridge", "cam-b", DeviceStream.SAMPLE_BATCHES),
+                Codecs.HARD_EXAMPLE_BATCH.encode(batch), false);
+        List<ConsumerRecord<String, byte[]>> got = List.of();
+        for (long deadline = System.nanoTime() + 30_000_000_000L; got.size() < 2 && System.nanoTime() < deadline; ) {
+            got = Wire.readKafka(Topics.KAFKA_SAMPLES, r -> "cam-b".equals(r.key()) || "cam-other".equals(r.key()),
+                    Duration.ofSeconds(10));
+        }
+        assertEquals(List.of(first, third), got.stream().map(r -> Codecs.HARD_EXAMPLE.decode(r.value())).toList(),
+                "the device's own examples, each its own record, in order, byte for byte");
+        assertTrue(Wire.eventually(Duration.ofSeconds(20), () -> rejected("mqtt/sample-batches/INVALID") == before + 1),
+                "the example naming another device is counted once as INVALID");
     }
 
     @Test

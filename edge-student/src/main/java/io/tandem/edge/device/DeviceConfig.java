@@ -50,31 +50,46 @@ public record DeviceConfig(String deviceId, String fleet, String group, String m
      *     own or its authority's; empty = the JVM's default trust store
      * @param receiptTimeoutSeconds how long a sample the broker acknowledged waits for the cloud's receipt before
      *     it is sent again (default 60, 1..86400)
+     * @param samplesPerMessage most queued samples sent in one MQTT message, a HardExampleBatch (default 32,
+     *     1..256; 1 sends each sample on its own); batches form only while samples queue up faster than the
+     *     broker acknowledges them, so a quiet device still sends each sample at once
      */
     public record MqttTuning(int maxInflight, int offlineBuffer, int keepAliveSeconds, String password,
-            String caFile, int receiptTimeoutSeconds) {
+            String caFile, int receiptTimeoutSeconds, int samplesPerMessage) {
 
         /** The defaults. */
         public static final MqttTuning DEFAULT = new MqttTuning(1000, 20_000, 10);
 
         /** Tuning without a password. */
         public MqttTuning(int maxInflight, int offlineBuffer, int keepAliveSeconds) {
-            this(maxInflight, offlineBuffer, keepAliveSeconds, "", "", 60);
+            this(maxInflight, offlineBuffer, keepAliveSeconds, "", "", 60, 32);
         }
 
         /** This tuning with the device's MQTT password. */
         public MqttTuning withPassword(String password) {
-            return new MqttTuning(maxInflight, offlineBuffer, keepAliveSeconds, password, caFile, receiptTimeoutSeconds);
+            return new MqttTuning(maxInflight, offlineBuffer, keepAliveSeconds, password, caFile, receiptTimeoutSeconds,
+                    samplesPerMessage);
         }
 
         /** This tuning trusting, for {@code ssl://} brokers, only the certificates in {@code caFile}. */
         public MqttTuning withCaFile(String caFile) {
-            return new MqttTuning(maxInflight, offlineBuffer, keepAliveSeconds, password, caFile, receiptTimeoutSeconds);
+            return new MqttTuning(maxInflight, offlineBuffer, keepAliveSeconds, password, caFile, receiptTimeoutSeconds,
+                    samplesPerMessage);
         }
 
         /** This tuning sending a sample again when the cloud's receipt has not come after {@code seconds}. */
         public MqttTuning withReceiptTimeout(int seconds) {
-            return new MqttTuning(maxInflight, offlineBuffer, keepAliveSeconds, password, caFile, seconds);
+            return new MqttTuning(maxInflight, offlineBuffer, keepAliveSeconds, password, caFile, seconds,
+                    samplesPerMessage);
+        }
+
+        /**
+         * This tuning sending up to {@code n} queued samples in one MQTT message (a HardExampleBatch); 1 sends
+         * each on its own.
+         */
+        public MqttTuning withSamplesPerMessage(int n) {
+            return new MqttTuning(maxInflight, offlineBuffer, keepAliveSeconds, password, caFile, receiptTimeoutSeconds,
+                    n);
         }
 
         /** Checks the ranges, naming the value out of range. */
@@ -88,6 +103,9 @@ public record DeviceConfig(String deviceId, String fleet, String group, String m
             caFile = caFile == null ? "" : caFile;
             require(receiptTimeoutSeconds >= 1 && receiptTimeoutSeconds <= 86_400, "sample receipt timeout must be in"
                     + " 1..86400 s, got " + receiptTimeoutSeconds);
+            require(samplesPerMessage >= 1 && samplesPerMessage <= io.tandem.proto.Codecs.MAX_EXAMPLES_PER_BATCH,
+                    "samples per MQTT message must be in 1.." + io.tandem.proto.Codecs.MAX_EXAMPLES_PER_BATCH + ", got "
+                    + samplesPerMessage);
         }
     }
 

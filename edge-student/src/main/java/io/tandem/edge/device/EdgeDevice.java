@@ -20,6 +20,8 @@ import io.tandem.proto.v1.DeployAck;
 import io.tandem.proto.v1.DeployCommand;
 import io.tandem.proto.v1.GateReason;
 import io.tandem.proto.v1.HardExample;
+import io.tandem.proto.v1.HardExampleBatch;
+import com.google.protobuf.ByteString;
 import io.tandem.proto.v1.InferenceResult;
 import io.tandem.proto.v1.SampleReceipt;
 import java.io.IOException;
@@ -46,6 +48,8 @@ public final class EdgeDevice implements AutoCloseable {
 
     /** Recent frames a new model must answer before it is swapped in. */
     private static final int RECENT_FRAMES = 8;
+    /** Bytes of queued samples one MQTT message carries at most (a single larger sample still goes alone). */
+    private static final long SAMPLE_BATCH_BYTES = 1 << 20;
 
     private final DeviceConfig config;
     private final FrameSource source;
@@ -107,6 +111,16 @@ public final class EdgeDevice implements AutoCloseable {
         // that crashes with acknowledged samples in memory cannot lose them.
         queue.awaitReceipts(UploadQueue.Kind.SAMPLES, EdgeDevice::receiptKey,
                 Duration.ofSeconds(config.mqtt().receiptTimeoutSeconds()));
+        if (config.mqtt().samplesPerMessage() > 1) {
+            String batchTopic = Topics.mqtt(config.fleet(), id, DeviceStream.SAMPLE_BATCHES);
+            queue.packInto(UploadQueue.Kind.SAMPLES, config.mqtt().samplesPerMessage(), SAMPLE_BATCH_BYTES,
+                    messages -> {
+                        HardExampleBatch.Builder batch = HardExampleBatch.newBuilder()
+                                .setSchemaVersion(Codecs.SCHEMA_VERSION).setDeviceId(id).setFleet(config.fleet());
+                        messages.forEach(m -> batch.addExamples(ByteString.copyFrom(m.payload())));
+                        return new UploadQueue.Message(batchTopic, Codecs.HARD_EXAMPLE_BATCH.encode(batch.build()));
+                    });
+        }
         results = new ResultBatcher(queue, id, config.fleet(), config.group(), config.resultsBatch());
         uploader = new HardExampleUploader(queue, stats, id, config.fleet(), config.group());
         telemetry = new TelemetryReporter(queue, stats, id, config.fleet(), config.group(), this::activeVersion,

@@ -26,7 +26,8 @@ import java.util.stream.Stream;
  * {@link #offer} never blocks and never waits for the network: when a stream is full, telemetry drops its
  * oldest message and samples drop the least useful one (or refuse the new one if it is the least useful);
  * results and acknowledgements drop their oldest. Every drop is counted. A sender thread publishes acks,
- * then results, then samples, then telemetry, oldest first, with a bounded number in flight.
+ * then results, then samples, then telemetry, oldest first, with a bounded number in flight; a stream may
+ * send what has queued up as one message ({@link #packInto}).
  */
 public final class UploadQueue implements AutoCloseable {
 
@@ -63,6 +64,23 @@ public final class UploadQueue implements AutoCloseable {
                 case TELEMETRY -> telemetry;
             };
         }
+    }
+
+    /** One MQTT message: its topic and payload. */
+    public record Message(String topic, byte[] payload) {
+
+        /** A queued message as its file holds it: the topic's length (2 bytes), the topic, the payload. */
+        static Message read(Path file) throws IOException {
+            byte[] bytes = Files.readAllBytes(file);
+            int topicLength = ByteBuffer.wrap(bytes).getShort() & 0xffff;
+            return new Message(new String(bytes, 2, topicLength, StandardCharsets.UTF_8),
+                    java.util.Arrays.copyOfRange(bytes, 2 + topicLength, bytes.length));
+        }
+    }
+
+    /** Makes one message of several queued ones of a stream, sent and acknowledged together. */
+    public interface Packer {
+        Message pack(List<Message> messages);
     }
 
     /** Sends one message; returns false when it cannot be handed over now (not connected, window full). */
@@ -115,6 +133,10 @@ public final class UploadQueue implements AutoCloseable {
         final java.util.HashMap<String, Entry> byKey = new java.util.HashMap<>();
         java.util.function.Function<byte[], String> keyOf;
         long resendAfterNanos;
+        /** Packs up to packMax ready messages (packMaxBytes in all, or one larger one) into one; null = one each. */
+        Packer packer;
+        int packMax = 1;
+        long packMaxBytes;
         final TreeSet<Entry> byUsefulness = new TreeSet<>(Comparator.comparingDouble((Entry e) -> e.usefulness)
                 .thenComparingLong(e -> e.seq));
         long bytes;
@@ -250,20 +272,10 @@ public final class UploadQueue implements AutoCloseable {
         return true;
     }
 
-    /** A queued message as its file holds it: the topic's length (2 bytes), the topic, the payload. */
-    private record Stored(String topic, byte[] payload) {
-        static Stored read(Path file) throws IOException {
-            byte[] bytes = Files.readAllBytes(file);
-            int topicLength = ByteBuffer.wrap(bytes).getShort() & 0xffff;
-            return new Stored(new String(bytes, 2, topicLength, StandardCharsets.UTF_8),
-                    java.util.Arrays.copyOfRange(bytes, 2 + topicLength, bytes.length));
-        }
-    }
-
     /** The payload of a queued message's file, or null when it cannot be read. */
     private static byte[] payloadOf(Path file) {
         try {
-            return Stored.read(file).payload();
+            return Message.read(file).payload();
         } catch (IOException | RuntimeException e) {
             return null;
         }
@@ -307,6 +319,24 @@ public final class UploadQueue implements AutoCloseable {
                 lane.byKey.put(e.key, e);
             }
         }
+    }
+
+    /**
+     * Sends a stream's messages together: whatever is ready when the sender takes the stream's oldest message,
+     * up to {@code maxMessages} and {@code maxBytes} in all (a larger single message goes alone), becomes one
+     * message made by {@code packer}, acknowledged (and, end to end, receipted) per message as before. Nothing
+     * waits to fill a batch: batches grow only while messages queue up faster than they leave. Call before
+     * {@link #start}.
+     */
+    public synchronized void packInto(Kind kind, int maxMessages, long maxBytes, Packer packer) {
+        if (maxMessages < 1 || maxBytes < 1) {
+            throw new IllegalArgumentException("a batch holds at least one message and one byte, got " + maxMessages
+                    + " messages, " + maxBytes + " bytes");
+        }
+        Lane lane = lanes.get(kind);
+        lane.packer = packer;
+        lane.packMax = maxMessages;
+        lane.packMaxBytes = maxBytes;
     }
 
     /** The cloud's receipt for the messages with these keys: they are done. Unknown keys are ignored. */
@@ -365,7 +395,7 @@ public final class UploadQueue implements AutoCloseable {
     private void send() {
         while (running) {
             Kind kind = null;
-            Entry next = null;
+            List<Entry> group = new ArrayList<>();
             synchronized (this) {
                 if (inFlight < maxInFlight) {
                     long now = System.nanoTime();
@@ -374,16 +404,14 @@ public final class UploadQueue implements AutoCloseable {
                         if (lane.keyOf != null) {
                             resendOverdue(lane, now);
                         }
-                        Map.Entry<Long, Entry> first = lane.toSend.firstEntry();
-                        if (first != null) {
+                        if (!lane.toSend.isEmpty()) {
                             kind = k;
-                            next = first.getValue();
-                            lane.toSend.remove(next.seq);
+                            takeGroup(lane, group);
                             break;
                         }
                     }
                 }
-                if (next == null) {
+                if (group.isEmpty()) {
                     try {
                         wait(50);
                     } catch (InterruptedException e) {
@@ -391,15 +419,20 @@ public final class UploadQueue implements AutoCloseable {
                     }
                     continue;
                 }
-                next.inFlight = true;
+                for (Entry e : group) {
+                    e.inFlight = true;
+                }
                 inFlight++;
             }
-            if (!publish(kind, next)) {
+            if (!publish(kind, group)) {
                 synchronized (this) {
-                    next.inFlight = false;
                     inFlight--;
-                    if (lanes.get(kind).bySeq.containsKey(next.seq)) {
-                        lanes.get(kind).toSend.put(next.seq, next);
+                    Lane lane = lanes.get(kind);
+                    for (Entry e : group) {
+                        e.inFlight = false;
+                        if (lane.bySeq.containsKey(e.seq)) {
+                            lane.toSend.put(e.seq, e);
+                        }
                     }
                 }
                 pause(20);
@@ -407,44 +440,72 @@ public final class UploadQueue implements AutoCloseable {
         }
     }
 
-    private boolean publish(Kind kind, Entry e) {
-        Stored message;
-        try {
-            message = Stored.read(e.file);
-        } catch (IOException ex) {
-            System.out.println("upload queue: lost " + e.file + ": " + ex.getMessage());
+    /** Takes the lane's oldest ready message, and as many more as its packing allows. */
+    private static void takeGroup(Lane lane, List<Entry> group) {
+        long bytes = 0;
+        while (!lane.toSend.isEmpty() && group.size() < lane.packMax) {
+            Entry next = lane.toSend.firstEntry().getValue();
+            if (!group.isEmpty() && bytes + next.bytes > lane.packMaxBytes) {
+                break;
+            }
+            lane.toSend.remove(next.seq);
+            group.add(next);
+            bytes += next.bytes;
+        }
+    }
+
+    private boolean publish(Kind kind, List<Entry> group) {
+        List<Entry> sent = new ArrayList<>(group.size());
+        List<Message> messages = new ArrayList<>(group.size());
+        for (Entry e : group) {
+            try {
+                messages.add(Message.read(e.file));
+                sent.add(e);
+            } catch (IOException ex) {
+                System.out.println("upload queue: lost " + e.file + ": " + ex.getMessage());
+                synchronized (this) {
+                    Lane lane = lanes.get(kind);
+                    e.inFlight = false;
+                    remove(lane, e);
+                    lane.dropped++;
+                    listener.dropped(kind, null);
+                }
+            }
+        }
+        if (sent.isEmpty()) {
             synchronized (this) {
-                Lane lane = lanes.get(kind);
-                remove(lane, e);
-                lane.dropped++;
-                listener.dropped(kind, null);
                 inFlight--;
+                notifyAll();
             }
             return true;
         }
-        return publisher.tryPublish(message.topic(), message.payload(),
-                ok -> acknowledged(kind, e, ok, message.payload()));
+        Packer packer = lanes.get(kind).packer;
+        Message out = packer == null ? messages.get(0) : packer.pack(messages);
+        return publisher.tryPublish(out.topic(), out.payload(), ok -> acknowledged(kind, sent, ok, messages));
     }
 
-    private void acknowledged(Kind kind, Entry e, boolean ok, byte[] payload) {
+    private void acknowledged(Kind kind, List<Entry> entries, boolean ok, List<Message> messages) {
         List<Path> done = new ArrayList<>();
         synchronized (this) {
             inFlight--;
-            e.inFlight = false;
             Lane lane = lanes.get(kind);
-            if (!lane.bySeq.containsKey(e.seq)) {
-                // dropped while in flight
-            } else if (!ok && !e.confirmed) {
-                lane.toSend.put(e.seq, e);
-            } else if (lane.keyOf == null || e.confirmed) {
-                remove(lane, e);
-                lane.sent++;
-                listener.acknowledged(kind, payload);
-                done.add(e.file);
-            } else {
-                e.awaiting = true;
-                e.sentAtNanos = System.nanoTime();
-                lane.awaiting.put(e.seq, e);
+            for (int i = 0; i < entries.size(); i++) {
+                Entry e = entries.get(i);
+                e.inFlight = false;
+                if (!lane.bySeq.containsKey(e.seq)) {
+                    // dropped while in flight
+                } else if (!ok && !e.confirmed) {
+                    lane.toSend.put(e.seq, e);
+                } else if (lane.keyOf == null || e.confirmed) {
+                    remove(lane, e);
+                    lane.sent++;
+                    listener.acknowledged(kind, messages.get(i).payload());
+                    done.add(e.file);
+                } else {
+                    e.awaiting = true;
+                    e.sentAtNanos = System.nanoTime();
+                    lane.awaiting.put(e.seq, e);
+                }
             }
             notifyAll();
         }

@@ -134,4 +134,50 @@ class UploadQueueTest {
             assertEquals(0, q.pending(), "acknowledged messages are gone from disk");
         }
     }
+
+    @Test
+    void samplesThatQueuedUpLeaveTogetherAndAreAcknowledgedEachOnItsOwn(@TempDir Path other) throws Exception {
+        List<String> packs = new CopyOnWriteArrayList<>();
+        List<Integer> acknowledged = new CopyOnWriteArrayList<>();
+        AtomicBoolean connected = new AtomicBoolean(false);
+        AtomicBoolean refuseFirst = new AtomicBoolean(true);
+        try (UploadQueue q = new UploadQueue(other, UploadQueue.Quotas.DEFAULT, 10)) {
+            q.packInto(UploadQueue.Kind.SAMPLES, 4, 10_000, messages -> {
+                StringBuilder tags = new StringBuilder();
+                messages.forEach(m -> tags.append(m.payload()[0]).append(','));
+                return new UploadQueue.Message("t/batch", tags.toString().getBytes(StandardCharsets.UTF_8));
+            });
+            q.start((topic, body, onAck) -> {
+                if (!connected.get()) {
+                    return false;
+                }
+                packs.add(topic + "=" + new String(body, StandardCharsets.UTF_8));
+                // The broker refuses the first message: all of it must come back and go again.
+                onAck.accept(!refuseFirst.getAndSet(false));
+                return true;
+            }, new UploadQueue.Listener() {
+                @Override
+                public void acknowledged(UploadQueue.Kind kind, byte[] payload) {
+                    if (kind == UploadQueue.Kind.SAMPLES) {
+                        acknowledged.add((int) payload[0]);
+                    }
+                }
+
+                @Override
+                public void dropped(UploadQueue.Kind kind, byte[] payload) {
+                }
+            });
+            for (int i = 0; i < 10; i++) {
+                q.offer(UploadQueue.Kind.SAMPLES, "t/samples", payload(3000, i), 0.5);
+            }
+            q.offer(UploadQueue.Kind.TELEMETRY, "t/telemetry", payload(10, 42), 0);
+            connected.set(true);
+            assertTrue(q.drain(5_000));
+            // 3,000-byte samples: three fit in 10,000 bytes with their topics, so packs of at most 3.
+            assertEquals(List.of("t/batch=0,1,2,", "t/batch=0,1,2,", "t/batch=3,4,5,", "t/batch=6,7,8,", "t/batch=9,",
+                    "t/telemetry=" + new String(payload(10, 42), StandardCharsets.UTF_8)), packs);
+            assertEquals(List.of(0, 1, 2, 3, 4, 5, 6, 7, 8, 9), acknowledged, "one acknowledgement per sample, once");
+            assertEquals(10, stream(q, UploadQueue.Kind.SAMPLES).getSent());
+        }
+    }
 }

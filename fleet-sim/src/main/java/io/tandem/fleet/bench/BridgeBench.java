@@ -11,6 +11,7 @@ import io.tandem.proto.Topics;
 import io.tandem.proto.v1.DType;
 import io.tandem.proto.v1.GateReason;
 import io.tandem.proto.v1.HardExample;
+import io.tandem.proto.v1.HardExampleBatch;
 import io.tandem.proto.v1.Tensor;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -43,7 +44,7 @@ import picocli.CommandLine.Option;
 /**
  * The bridge under load (issue 10, point 7): {@code --devices} MQTT clients connected at once, each
  * publishing {@code --samples} hard examples (QoS 1, a real 28x28 frame each) on its own topic as fast as
- * the broker acknowledges them; the bridge forwards them into Kafka, where this bench counts every
+ * the broker acknowledges them, {@code --samples-per-message} to a message as a device's upload queue packs them; the bridge forwards them into Kafka, where this bench counts every
  * (device, sequence) it receives. Reports samples per second from the first publish to the last sample in
  * Kafka, and the lost and duplicated samples.
  */
@@ -55,6 +56,11 @@ public final class BridgeBench implements Runnable {
 
     @Option(names = "--samples", description = "Samples per device (default: ${DEFAULT-VALUE})")
     int samples = 40;
+
+    @Option(names = "--samples-per-message", description = "Samples in one MQTT message (a HardExampleBatch on the"
+            + " sample-batches topic, as devices send what queued up); 1 publishes each on its own on the samples topic"
+            + " (default: ${DEFAULT-VALUE})")
+    int samplesPerMessage = 32;
 
     @Option(names = "--in-flight", description = "Unacknowledged publishes in all (default: ${DEFAULT-VALUE})")
     int inFlight = 4000;
@@ -99,6 +105,10 @@ public final class BridgeBench implements Runnable {
         if (!List.of("embedded", "mosquitto").contains(mqttBroker)) {
             throw new IllegalArgumentException("--mqtt-broker takes embedded or mosquitto, got " + mqttBroker);
         }
+        if (samplesPerMessage < 1 || samplesPerMessage > Codecs.MAX_EXAMPLES_PER_BATCH) {
+            throw new IllegalArgumentException("--samples-per-message takes 1.." + Codecs.MAX_EXAMPLES_PER_BATCH + ", got "
+                    + samplesPerMessage);
+        }
         if (mqttBroker.equals("embedded") && bridgeConnections > 1) {
             throw new IllegalArgumentException("the embedded broker (Moquette 0.17) has no shared subscriptions:"
                     + " use --bridge-connections 1 with it");
@@ -142,20 +152,36 @@ public final class BridgeBench implements Runnable {
             for (int t = 0; t < 2; t++) {
                 int part = t;
                 publishers.submit(() -> {
-                    for (int s = 0; s < samples; s++) {
+                    for (int s = 0; s < samples; s += samplesPerMessage) {
                         for (int d = part; d < devices; d += 2) {
-                            HardExample e = HardExample.newBuilder().setSchemaVersion(Codecs.SCHEMA_VERSION)
-                                    .setDeviceId("bench-" + d).setFleet("bench").setModelVersion("v1").setSequence(s)
-                                    .setIncarnation("b").setGateReason(GateReason.LOW_CONFIDENCE)
-                                    .setInput(Tensor.newBuilder().addShape(1).addShape(28).addShape(28)
-                                            .setDtype(DType.UINT8).setData(ByteString.copyFrom(pixels)))
-                                    .addAllProbabilities(List.of(0.5f, 0.5f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f)).build();
-                            MqttMessage m = new MqttMessage(Codecs.HARD_EXAMPLE.encode(e));
+                            String device = "bench-" + d;
+                            List<byte[]> examples = new ArrayList<>();
+                            for (int k = s; k < Math.min(samples, s + samplesPerMessage); k++) {
+                                examples.add(Codecs.HARD_EXAMPLE.encode(HardExample.newBuilder()
+                                        .setSchemaVersion(Codecs.SCHEMA_VERSION).setDeviceId(device).setFleet("bench")
+                                        .setModelVersion("v1").setSequence(k).setIncarnation("b")
+                                        .setGateReason(GateReason.LOW_CONFIDENCE)
+                                        .setInput(Tensor.newBuilder().addShape(1).addShape(28).addShape(28)
+                                                .setDtype(DType.UINT8).setData(ByteString.copyFrom(pixels)))
+                                        .addAllProbabilities(List.of(0.5f, 0.5f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f))
+                                        .build()));
+                            }
+                            MqttMessage m;
+                            String topic;
+                            if (samplesPerMessage == 1) {
+                                m = new MqttMessage(examples.get(0));
+                                topic = Topics.mqtt("bench", device, Topics.DeviceStream.SAMPLES);
+                            } else {
+                                HardExampleBatch.Builder batch = HardExampleBatch.newBuilder()
+                                        .setSchemaVersion(Codecs.SCHEMA_VERSION).setDeviceId(device).setFleet("bench");
+                                examples.forEach(e -> batch.addExamples(ByteString.copyFrom(e)));
+                                m = new MqttMessage(Codecs.HARD_EXAMPLE_BATCH.encode(batch.build()));
+                                topic = Topics.mqtt("bench", device, Topics.DeviceStream.SAMPLE_BATCHES);
+                            }
                             m.setQos(1);
                             window.acquireUninterruptibly();
                             try {
-                                clients.get(d).publish(Topics.mqtt("bench", "bench-" + d, Topics.DeviceStream.SAMPLES),
-                                        m, null, new IMqttActionListener() {
+                                clients.get(d).publish(topic, m, null, new IMqttActionListener() {
                                             @Override
                                             public void onSuccess(IMqttToken token) {
                                                 window.release();
@@ -191,9 +217,10 @@ public final class BridgeBench implements Runnable {
             double seconds = (end - start) / 1e9;
             Map<String, Duration> cpuAfter = cpuTimes(local);
             long publishedAt = publishers.awaitTermination(1, TimeUnit.SECONDS) ? 1 : 0;
-            log.printf("==> result: %s, %d bridge connection%s, %d devices, %d samples published (%d failed), %d"
-                    + " distinct in Kafka, lost %d, duplicated %d, %.1f s, %.0f samples/s end to end%s%n", mqttBroker,
-                    bridgeConnections, bridgeConnections == 1 ? "" : "s", devices, total, failed.get(),
+            log.printf("==> result: %s, %d bridge connection%s, %d devices, %d samples per message, %d samples"
+                    + " published (%d messages failed), %d distinct in Kafka, lost %d, duplicated %d, %.1f s, %.0f"
+                    + " samples/s end to end%s%n", mqttBroker, bridgeConnections, bridgeConnections == 1 ? "" : "s",
+                    devices, samplesPerMessage, total, failed.get(),
                     seen.size(), total - seen.size(), duplicates.get(), seconds, seen.size() / seconds,
                     publishedAt == 1 ? "" : " (publishers still running)");
             StringBuilder cpu = new StringBuilder();
