@@ -107,6 +107,10 @@ public final class EdgeAgent implements Runnable {
             + " 1 sends each on its own (default: ${DEFAULT-VALUE})")
     int samplesPerMessage = DeviceConfig.MqttTuning.DEFAULT.samplesPerMessage();
 
+    @Option(names = "--samples-linger-ms", description = "How long a sample may wait for others to fill its MQTT"
+            + " message, 0..60000 (default: ${DEFAULT-VALUE})")
+    int samplesLingerMs = DeviceConfig.MqttTuning.DEFAULT.samplesLingerMs();
+
     @Option(names = "--mqtt-keep-alive-s", description = "MQTT keep-alive (default: ${DEFAULT-VALUE})")
     int mqttKeepAliveS = DeviceConfig.MqttTuning.DEFAULT.keepAliveSeconds();
 
@@ -255,7 +259,8 @@ public final class EdgeAgent implements Runnable {
         return new DeviceConfig(deviceId, fleet, group, mqttUrl, workDir, threads, framesPerVersion, fps,
                 Duration.ofMillis(telemetryMs), resultsBatch, Duration.ofMillis(connectTimeoutMs),
                 new DeviceConfig.MqttTuning(mqttMaxInflight, mqttOfflineBuffer, mqttKeepAliveS, secret(mqttPassword),
-                        mqttCa, receiptTimeoutS, samplesPerMessage),
+                        mqttCa, receiptTimeoutS, samplesPerMessage,
+                        samplesLingerMs),
                 new DeviceConfig.OtaSettings(Duration.ofMillis(otaConnectTimeoutMs), Duration.ofMillis(otaReadTimeoutMs),
                         Duration.ofMillis(otaDownloadTimeoutMs), otaMaxBytes, otaAttempts,
                         Duration.ofMillis(otaRetryBackoffMs), otaProbationFrames, otaLatencyFactor, trustedKeys(),

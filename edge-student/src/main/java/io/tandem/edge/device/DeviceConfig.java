@@ -53,34 +53,37 @@ public record DeviceConfig(String deviceId, String fleet, String group, String m
      * @param samplesPerMessage most queued samples sent in one MQTT message, a HardExampleBatch (default 32,
      *     1..256; 1 sends each sample on its own); batches form only while samples queue up faster than the
      *     broker acknowledges them, so a quiet device still sends each sample at once
+     * @param samplesLingerMs how long a sample may wait for others to fill its message (default 0, 0..60000): a
+     *     device that uploads a steady trickle sends fewer, fuller messages, and the broker and the bridge pay
+     *     their per-message cost less often, at the price of that much delay
      */
     public record MqttTuning(int maxInflight, int offlineBuffer, int keepAliveSeconds, String password,
-            String caFile, int receiptTimeoutSeconds, int samplesPerMessage) {
+            String caFile, int receiptTimeoutSeconds, int samplesPerMessage, int samplesLingerMs) {
 
         /** The defaults. */
         public static final MqttTuning DEFAULT = new MqttTuning(1000, 20_000, 10);
 
         /** Tuning without a password. */
         public MqttTuning(int maxInflight, int offlineBuffer, int keepAliveSeconds) {
-            this(maxInflight, offlineBuffer, keepAliveSeconds, "", "", 60, 32);
+            this(maxInflight, offlineBuffer, keepAliveSeconds, "", "", 60, 32, 0);
         }
 
         /** This tuning with the device's MQTT password. */
         public MqttTuning withPassword(String password) {
             return new MqttTuning(maxInflight, offlineBuffer, keepAliveSeconds, password, caFile, receiptTimeoutSeconds,
-                    samplesPerMessage);
+                    samplesPerMessage, samplesLingerMs);
         }
 
         /** This tuning trusting, for {@code ssl://} brokers, only the certificates in {@code caFile}. */
         public MqttTuning withCaFile(String caFile) {
             return new MqttTuning(maxInflight, offlineBuffer, keepAliveSeconds, password, caFile, receiptTimeoutSeconds,
-                    samplesPerMessage);
+                    samplesPerMessage, samplesLingerMs);
         }
 
         /** This tuning sending a sample again when the cloud's receipt has not come after {@code seconds}. */
         public MqttTuning withReceiptTimeout(int seconds) {
             return new MqttTuning(maxInflight, offlineBuffer, keepAliveSeconds, password, caFile, seconds,
-                    samplesPerMessage);
+                    samplesPerMessage, samplesLingerMs);
         }
 
         /**
@@ -89,7 +92,7 @@ public record DeviceConfig(String deviceId, String fleet, String group, String m
          */
         public MqttTuning withSamplesPerMessage(int n) {
             return new MqttTuning(maxInflight, offlineBuffer, keepAliveSeconds, password, caFile, receiptTimeoutSeconds,
-                    n);
+                    n, samplesLingerMs);
         }
 
         /** Checks the ranges, naming the value out of range. */
@@ -106,6 +109,8 @@ public record DeviceConfig(String deviceId, String fleet, String group, String m
             require(samplesPerMessage >= 1 && samplesPerMessage <= io.tandem.proto.Codecs.MAX_EXAMPLES_PER_BATCH,
                     "samples per MQTT message must be in 1.." + io.tandem.proto.Codecs.MAX_EXAMPLES_PER_BATCH + ", got "
                     + samplesPerMessage);
+            require(samplesLingerMs >= 0 && samplesLingerMs <= 60_000, "samples linger must be in 0..60000 ms, got "
+                    + samplesLingerMs);
         }
     }
 

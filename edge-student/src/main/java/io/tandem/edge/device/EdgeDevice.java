@@ -114,7 +114,7 @@ public final class EdgeDevice implements AutoCloseable {
         if (config.mqtt().samplesPerMessage() > 1) {
             String batchTopic = Topics.mqtt(config.fleet(), id, DeviceStream.SAMPLE_BATCHES);
             queue.packInto(UploadQueue.Kind.SAMPLES, config.mqtt().samplesPerMessage(), SAMPLE_BATCH_BYTES,
-                    messages -> {
+                    Duration.ofMillis(config.mqtt().samplesLingerMs()), messages -> {
                         HardExampleBatch.Builder batch = HardExampleBatch.newBuilder()
                                 .setSchemaVersion(Codecs.SCHEMA_VERSION).setDeviceId(id).setFleet(config.fleet());
                         messages.forEach(m -> batch.addExamples(ByteString.copyFrom(m.payload())));

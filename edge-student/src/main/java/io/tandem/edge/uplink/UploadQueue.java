@@ -116,6 +116,9 @@ public final class UploadQueue implements AutoCloseable {
         /** The receipt came while the message was in flight again. */
         boolean confirmed;
 
+        /** When it was queued (or found on disk at start). */
+        final long queuedAtNanos = System.nanoTime();
+
         Entry(long seq, double usefulness, int bytes, Path file) {
             this.seq = seq;
             this.usefulness = usefulness;
@@ -137,6 +140,8 @@ public final class UploadQueue implements AutoCloseable {
         Packer packer;
         int packMax = 1;
         long packMaxBytes;
+        /** How long the oldest ready message may wait for others to fill its batch. */
+        long lingerNanos;
         final TreeSet<Entry> byUsefulness = new TreeSet<>(Comparator.comparingDouble((Entry e) -> e.usefulness)
                 .thenComparingLong(e -> e.seq));
         long bytes;
@@ -329,6 +334,18 @@ public final class UploadQueue implements AutoCloseable {
      * {@link #start}.
      */
     public synchronized void packInto(Kind kind, int maxMessages, long maxBytes, Packer packer) {
+        packInto(kind, maxMessages, maxBytes, java.time.Duration.ZERO, packer);
+    }
+
+    /**
+     * As {@link #packInto(Kind, int, long, Packer)}, but a batch that is not full waits until its oldest message
+     * has waited {@code linger}, so a device producing a steady trickle sends fewer, fuller messages.
+     */
+    public synchronized void packInto(Kind kind, int maxMessages, long maxBytes, java.time.Duration linger,
+            Packer packer) {
+        if (linger.isNegative()) {
+            throw new IllegalArgumentException("a batch's linger cannot be negative, got " + linger);
+        }
         if (maxMessages < 1 || maxBytes < 1) {
             throw new IllegalArgumentException("a batch holds at least one message and one byte, got " + maxMessages
                     + " messages, " + maxBytes + " bytes");
@@ -337,6 +354,7 @@ public final class UploadQueue implements AutoCloseable {
         lane.packer = packer;
         lane.packMax = maxMessages;
         lane.packMaxBytes = maxBytes;
+        lane.lingerNanos = linger.toNanos();
     }
 
     /** The cloud's receipt for the messages with these keys: they are done. Unknown keys are ignored. */
@@ -404,7 +422,7 @@ public final class UploadQueue implements AutoCloseable {
                         if (lane.keyOf != null) {
                             resendOverdue(lane, now);
                         }
-                        if (!lane.toSend.isEmpty()) {
+                        if (!lane.toSend.isEmpty() && !lingering(lane, now)) {
                             kind = k;
                             takeGroup(lane, group);
                             break;
@@ -438,6 +456,12 @@ public final class UploadQueue implements AutoCloseable {
                 pause(20);
             }
         }
+    }
+
+    /** Whether a lane's batch is not full yet and its oldest ready message may wait longer for company. */
+    private static boolean lingering(Lane lane, long now) {
+        return lane.lingerNanos > 0 && lane.toSend.size() < lane.packMax
+                && now - lane.toSend.firstEntry().getValue().queuedAtNanos < lane.lingerNanos;
     }
 
     /** Takes the lane's oldest ready message, and as many more as its packing allows. */

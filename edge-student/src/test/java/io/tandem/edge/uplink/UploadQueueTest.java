@@ -180,4 +180,42 @@ class UploadQueueTest {
             assertEquals(10, stream(q, UploadQueue.Kind.SAMPLES).getSent());
         }
     }
+
+    @Test
+    void aBatchThatIsNotFullWaitsOutItsLingerAndAFullOneLeavesAtOnce(@TempDir Path other) throws Exception {
+        List<String> packs = new CopyOnWriteArrayList<>();
+        try (UploadQueue q = new UploadQueue(other, UploadQueue.Quotas.DEFAULT, 10)) {
+            q.packInto(UploadQueue.Kind.SAMPLES, 4, 1 << 20, java.time.Duration.ofMillis(600), messages -> {
+                StringBuilder tags = new StringBuilder();
+                messages.forEach(m -> tags.append(m.payload()[0]).append(','));
+                return new UploadQueue.Message("t/batch", tags.toString().getBytes(StandardCharsets.UTF_8));
+            });
+            q.start((topic, body, onAck) -> {
+                packs.add(new String(body, StandardCharsets.UTF_8));
+                onAck.accept(true);
+                return true;
+            }, new UploadQueue.Listener() {
+                @Override
+                public void acknowledged(UploadQueue.Kind kind, byte[] payload) {
+                }
+
+                @Override
+                public void dropped(UploadQueue.Kind kind, byte[] payload) {
+                }
+            });
+            q.offer(UploadQueue.Kind.SAMPLES, "t/samples", payload(100, 1), 0.5);
+            q.offer(UploadQueue.Kind.SAMPLES, "t/samples", payload(100, 2), 0.5);
+            Thread.sleep(200);
+            assertEquals(List.of(), packs, "two of four wait for company");
+            assertTrue(q.drain(5_000));
+            assertEquals(List.of("1,2,"), packs, "then leave together once the oldest has waited its linger");
+            long start = System.nanoTime();
+            for (int i = 3; i <= 6; i++) {
+                q.offer(UploadQueue.Kind.SAMPLES, "t/samples", payload(100, i), 0.5);
+            }
+            assertTrue(q.drain(5_000));
+            assertTrue(System.nanoTime() - start < 500_000_000L, "a full batch does not linger");
+            assertEquals(List.of("1,2,", "3,4,5,6,"), packs);
+        }
+    }
 }
