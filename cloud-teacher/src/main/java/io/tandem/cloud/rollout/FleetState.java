@@ -199,6 +199,20 @@ public class FleetState {
         return d;
     }
 
+    /** Devices the cloud has heard from and still remembers. */
+    public synchronized int devicesKnown() {
+        return devices == null ? 0 : devices.size();
+    }
+
+    /** The devices that run each model version now (their latest ack or results name it), ids sorted. */
+    public synchronized Map<String, List<String>> devicesByActiveVersion() {
+        Map<String, List<String>> out = new TreeMap<>();
+        devices.values().stream().filter(d -> !d.activeVersion.isEmpty())
+                .sorted(java.util.Comparator.comparing(d -> d.deviceId))
+                .forEach(d -> out.computeIfAbsent(d.activeVersion, v -> new java.util.ArrayList<>()).add(d.deviceId));
+        return out;
+    }
+
     /** A JSON-friendly view of every device, sorted by id. */
     public synchronized List<Map<String, Object>> view() {
         return devices.values().stream().sorted(java.util.Comparator.comparing(d -> d.deviceId)).map(d -> {

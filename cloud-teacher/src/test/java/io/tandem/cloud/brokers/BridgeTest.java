@@ -83,5 +83,11 @@ class BridgeTest {
                 false);
         assertEquals(1, Wire.readKafka(Topics.KAFKA_SAMPLES, r -> "cam-bad".equals(r.key()), Duration.ofSeconds(30))
                 .size(), "the good message behind the bad ones still arrives");
+        String metrics = io.restassured.RestAssured.given().get("/q/metrics").then().statusCode(200).extract().asString();
+        assertTrue(metrics.lines().anyMatch(l -> l.startsWith("tandem_rejected_inputs_total{")
+                && l.contains("reason=\"MALFORMED\"") && l.contains("where=\"mqtt/sample-batches\"")),
+                "refusals are Prometheus counters too");
+        assertTrue(metrics.lines().anyMatch(l -> l.startsWith("tandem_bridge_forwarded_total{")
+                && l.contains("topic=\"tandem.samples\"") && !l.endsWith(" 0.0")), "so is what the bridge moved");
     }
 }

@@ -27,7 +27,7 @@ class FleetStateTest {
     @SuppressWarnings("unchecked")
     void resultsAreCountedByWhoAnsweredThem() {
         FleetState state = new FleetState();
-        state.rejections = new Rejections();
+        state.rejections = Rejections.standalone();
         ResultBatch batch = ResultBatch.newBuilder().setSchemaVersion(Codecs.SCHEMA_VERSION).setDeviceId("cam-1")
                 .setFleet("f").setModelVersion("v1")
                 .addResults(result(1, 1, AnsweredBy.STUDENT, 100)).addResults(result(2, 1, AnsweredBy.STUDENT, 100))
