@@ -118,6 +118,16 @@ public class ConfigCheck {
         range(out, "tandem.rollout.soak-seconds", c.rollout().soakSeconds(), 0, 86_400);
         range(out, "tandem.rollout.tick-ms", c.rollout().tickMs(), 100, 60_000);
         range(out, "tandem.db.pool-size", c.db().poolSize(), 1, 64);
+        TandemConfig.Dashboard d = c.dashboard();
+        range(out, "tandem.dashboard.sample-seconds", d.sampleSeconds(), 1, 3600);
+        range(out, "tandem.dashboard.points", d.points(), 10, 100_000);
+        if (!(d.driftOnset() >= 0 && d.driftOnset() <= 1)) {
+            out.add("tandem.dashboard.drift-onset must be in 0..1, got " + d.driftOnset());
+        }
+        range(out, "tandem.dashboard.push-seconds", d.pushSeconds(), 1, 3600);
+        range(out, "tandem.dashboard.silent-seconds", d.silentSeconds(), 1, 86_400);
+        range(out, "tandem.dashboard.label-rows", d.labelRows(), 0, 1000);
+        range(out, "tandem.dashboard.rollout-rows", d.rolloutRows(), 1, 1000);
         c.db().url().ifPresent(u -> {
             if (!u.startsWith("jdbc:h2:") && !u.startsWith("jdbc:postgresql:")) {
                 out.add("tandem.db.url must be a jdbc:h2: or jdbc:postgresql: URL, got " + u);

@@ -335,6 +335,40 @@ public interface TandemConfig {
         long recentFrames();
     }
 
+    /** The live dashboard ({@code /dashboard/}) and the loop history it plots. */
+    Dashboard dashboard();
+
+    /** Dashboard settings. */
+    interface Dashboard {
+        /** Seconds between two samples of the loop per site, 1..3600. */
+        @WithDefault("5")
+        int sampleSeconds();
+
+        /** Samples kept per site (and drift onsets in all), 10..100,000. */
+        @WithDefault("720")
+        int points();
+
+        /** A site's drift onset: its drift score rising above this, 0..1. */
+        @WithDefault("0.2")
+        double driftOnset();
+
+        /** Seconds between two live updates pushed to an open dashboard, 1..3600. */
+        @WithDefault("2")
+        int pushSeconds();
+
+        /** A device silent this long is shown as silent, 1..86,400. */
+        @WithDefault("120")
+        int silentSeconds();
+
+        /** Samples of the label queue shown, 0..1,000. */
+        @WithDefault("50")
+        int labelRows();
+
+        /** Rollout plans shown, newest first, 1..1,000. */
+        @WithDefault("50")
+        int rolloutRows();
+    }
+
     /** The sample store's memory bounds: older samples stay in its file. */
     interface Store {
         /** The most recent samples held in memory and trained on (plus those a person labelled), 1..2,000,000. */

@@ -37,9 +37,24 @@ public class LabelQueue {
     public record Candidate(String key, LabelledSample sample, double uncertainty, double priority) {
     }
 
-    /** Up to {@code limit} samples to label, most useful first; only from {@code group} when it is not empty. */
+    /**
+     * Up to {@code limit} samples to label, most useful first; only from {@code group} when it is not empty. Each is
+     * leased for {@link #LEASE_MS}, so two annotators are not handed the same sample.
+     */
     public synchronized List<Candidate> next(int limit, String group) {
         long now = System.currentTimeMillis();
+        List<Candidate> out = ranked(limit, group, now);
+        out.forEach(c -> leasedUntil.put(c.key(), now + LEASE_MS));
+        leasedUntil.values().removeIf(until -> until <= now);
+        return out;
+    }
+
+    /** What {@link #next} would hand out now, without leasing anything: for views of the queue. */
+    public synchronized List<Candidate> preview(int limit, String group) {
+        return ranked(limit, group, System.currentTimeMillis());
+    }
+
+    private List<Candidate> ranked(int limit, String group, long now) {
         Map<String, Double> driftByGroup = new HashMap<>();
         for (DriftScore s : drift.scores()) {
             driftByGroup.put(s.group(), s.score());
@@ -55,10 +70,7 @@ public class LabelQueue {
             candidates.add(new Candidate(key, s, u, u * (0.25 + driftByGroup.getOrDefault(s.getExample().getGroup(), 0.0))));
         }
         candidates.sort(Comparator.comparingDouble(Candidate::priority).reversed());
-        List<Candidate> out = candidates.subList(0, Math.min(limit, candidates.size()));
-        out.forEach(c -> leasedUntil.put(c.key(), now + LEASE_MS));
-        leasedUntil.values().removeIf(until -> until <= now);
-        return List.copyOf(out);
+        return List.copyOf(candidates.subList(0, Math.min(limit, candidates.size())));
     }
 
     /** One minus the margin between the two most likely classes under the softmax of {@code logits}. */

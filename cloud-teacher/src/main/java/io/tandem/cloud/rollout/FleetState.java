@@ -89,6 +89,8 @@ public class FleetState {
         public long rejectedMessages;
         /** Time of the last message. */
         public long lastSeenMs;
+        /** Messages waiting in the device's upload queue, all streams, as its latest telemetry said. */
+        public long queuedMessages;
         /** Telemetry windows per version that answered them: frames, escalated; the newest versions. */
         final Map<String, long[]> windows;
         /** The latest p99 latency each version reported, in ms; the newest versions. */
@@ -155,6 +157,8 @@ public class FleetState {
                         d.rollbacks = t.getRollbacks();
                         d.inferenceErrors = t.getInferenceErrors();
                         t.getUploadQueue().getStreamsList().forEach(q -> d.dropped.put(q.getStream(), q.getDropped()));
+                        d.queuedMessages = t.getUploadQueue().getStreamsList().stream()
+                                .mapToLong(io.tandem.proto.v1.StreamStats::getQueuedMessages).sum();
                     }
                     case Topics.KAFKA_RESULTS -> {
                         ResultBatch b = Codecs.RESULT_BATCH.decode(r.value());
@@ -197,6 +201,56 @@ public class FleetState {
         d.fleet = fleet;
         d.lastSeenMs = System.currentTimeMillis();
         return d;
+    }
+
+    /**
+     * What a site's devices reported so far, summed over its devices and the versions each keeps: telemetry
+     * frames and escalations, frames answered, uploads acknowledged, results with ground truth and correct ones.
+     */
+    public record SiteTotals(long frames, long escalated, long answered, long uploads, long withTruth, long correct) {
+        /** Nothing reported. */
+        public static final SiteTotals NONE = new SiteTotals(0, 0, 0, 0, 0, 0);
+    }
+
+    /** One device's latest state, for views. */
+    public record DeviceSummary(String deviceId, String fleet, String group, String activeVersion, long lastSeenMs,
+            long queuedMessages, long inferences, long hardExamplesAcked, long rollbacks, long inferenceErrors,
+            long dropped) {
+    }
+
+    /** The totals of each site (a device without a group counts under the empty name). */
+    public synchronized Map<String, SiteTotals> siteTotals() {
+        Map<String, long[]> sums = new TreeMap<>();
+        if (devices == null) {
+            return Map.of();
+        }
+        for (Device d : devices.values()) {
+            long[] s = sums.computeIfAbsent(d.group, g -> new long[6]);
+            d.windows.values().forEach(w -> {
+                s[0] += w[0];
+                s[1] += w[1];
+            });
+            s[2] += d.inferences;
+            s[3] += d.hardExamplesAcked;
+            d.results.values().forEach(r -> {
+                s[4] += r[1];
+                s[5] += r[2];
+            });
+        }
+        Map<String, SiteTotals> out = new TreeMap<>();
+        sums.forEach((g, s) -> out.put(g, new SiteTotals(s[0], s[1], s[2], s[3], s[4], s[5])));
+        return out;
+    }
+
+    /** Every device's latest state, sorted by id. */
+    public synchronized List<DeviceSummary> summaries() {
+        if (devices == null) {
+            return List.of();
+        }
+        return devices.values().stream().sorted(java.util.Comparator.comparing(d -> d.deviceId))
+                .map(d -> new DeviceSummary(d.deviceId, d.fleet, d.group, d.activeVersion, d.lastSeenMs,
+                        d.queuedMessages, d.inferences, d.hardExamplesAcked, d.rollbacks, d.inferenceErrors,
+                        d.dropped.values().stream().mapToLong(Long::longValue).sum())).toList();
     }
 
     /** Devices the cloud has heard from and still remembers. */

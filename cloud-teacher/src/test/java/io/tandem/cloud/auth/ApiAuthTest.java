@@ -59,6 +59,15 @@ class ApiAuthTest {
         given().header("Authorization", bearer(WithTokens.DEVICE)).get("/api/fleet").then().statusCode(403);
         given().get("/api/health").then().statusCode(200);
 
+        // The dashboard: a reader looks (page, snapshot, live events), acting on a rollout needs an operator.
+        given().get("/dashboard/").then().statusCode(200).body(containsString("dashboard.js"));
+        given().get("/api/v1/dashboard").then().statusCode(401);
+        given().header("Authorization", bearer(WithTokens.READER)).get("/api/v1/dashboard").then().statusCode(200)
+                .body("summary.devices", org.hamcrest.Matchers.greaterThanOrEqualTo(0));
+        given().header("Authorization", bearer(WithTokens.READER)).post("/api/v1/rollouts/any/pause").then()
+                .statusCode(403).contentType(containsString("problem+json"));
+        given().header("Authorization", bearer(WithTokens.DEVICE)).get("/api/v1/models").then().statusCode(403);
+
         Path onnx = Files.createTempFile("auth", ".onnx");
         ModelManifest fixture;
         try (InputStream a = getClass().getClassLoader().getResourceAsStream("fixtures/student-tiny.onnx");

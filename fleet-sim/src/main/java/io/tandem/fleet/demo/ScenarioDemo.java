@@ -170,6 +170,7 @@ public final class ScenarioDemo implements Callable<Integer> {
         String mqttUrl = local.mqttUrl();
         CloudApi api = new CloudApi(local.apiBase());
         processes.waitFor("student v1 in the registry", () -> api.versions("student").contains("v1"), cloud);
+        step("the live dashboard, while the demo runs: " + local.apiBase() + "/dashboard/");
 
         String signingKey = api.signingKey();
         ImageSet test = FashionMnist.test(data);

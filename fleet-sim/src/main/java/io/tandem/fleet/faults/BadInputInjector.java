@@ -22,7 +22,7 @@ public final class BadInputInjector {
 
     /** Keys under which the cloud's {@code /api/stats} counts what {@link #inject} sends, one each. */
     public static final List<String> CLOUD_REJECTION_KEYS = List.of("mqtt/samples/MALFORMED",
-            "mqtt/samples/OVERSIZED", "mqtt/results/MALFORMED", "mqtt/telemetry/MALFORMED", "mqtt/acks/MALFORMED",
+            "mqtt/samples/OVERSIZED", "mqtt/sample-batches/MALFORMED", "mqtt/results/MALFORMED", "mqtt/telemetry/MALFORMED", "mqtt/acks/MALFORMED",
             "kafka/tandem.samples/MALFORMED", "kafka/tandem.results/MALFORMED", "kafka/tandem.telemetry/MALFORMED",
             "kafka/tandem.acks/MALFORMED");
 
@@ -49,9 +49,8 @@ public final class BadInputInjector {
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, ProducerConfig.ACKS_CONFIG, "all"),
                 new StringSerializer(), new ByteArraySerializer())) {
             // Every topic a cloud worker reads (the dead letters are read by people, not by workers).
-            for (Topics.DeviceStream stream : Topics.DeviceStream.values()) {
-                producer.send(new ProducerRecord<>(stream.kafkaTopic(), deviceId, GARBAGE));
-            }
+            Topics.KAFKA_TOPICS.stream().filter(t -> !t.equals(Topics.KAFKA_DEAD_LETTERS))
+                    .forEach(t -> producer.send(new ProducerRecord<>(t, deviceId, GARBAGE)));
             producer.flush();
         }
     }
