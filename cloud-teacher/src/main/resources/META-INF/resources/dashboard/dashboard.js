@@ -157,6 +157,9 @@ function show(page) {
 function apply(snapshot) {
   state.snapshot = snapshot;
   render();
+  if (window.tandemFirstDataMs === undefined) {
+    window.tandemFirstDataMs = performance.now(); // first paint with data, from navigation start (bench/dashboard-load.sh)
+  }
 }
 
 async function first() {

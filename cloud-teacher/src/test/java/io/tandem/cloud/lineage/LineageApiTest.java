@@ -88,6 +88,11 @@ class LineageApiTest {
                 .get("/api/v1/models/compare").then().statusCode(200).body("relation", equalTo("taught-by"));
         given().queryParam("a", family + ":" + site + "-v2").queryParam("b", "teacher:" + t1)
                 .get("/api/v1/models/compare").then().statusCode(200).body("relation", equalTo("unrelated"));
+        given().get("/api/v1/fleet/cam-" + tag).then().statusCode(200).body("activeVersion", equalTo(site + "-v2"))
+                .body("group", equalTo(site));
+        given().queryParam("site", site).get("/api/v1/fleet").then().statusCode(200)
+                .body("deviceId", org.hamcrest.Matchers.contains("cam-" + tag));
+        given().get("/api/v1/fleet/cam-never-" + tag).then().statusCode(404).contentType("application/problem+json");
         given().get("/api/v1/models/" + family + "/" + site + "-v2").then().statusCode(200)
                 .body("runningOn", hasItem("cam-" + tag)).body("parentVersion", equalTo(site + "-v1"));
     }

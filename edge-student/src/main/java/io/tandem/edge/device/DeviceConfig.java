@@ -50,7 +50,7 @@ public record DeviceConfig(String deviceId, String fleet, String group, String m
      *     own or its authority's; empty = the JVM's default trust store
      * @param receiptTimeoutSeconds how long a sample the broker acknowledged waits for the cloud's receipt before
      *     it is sent again (default 60, 1..86400)
-     * @param samplesPerMessage most queued samples sent in one MQTT message, a HardExampleBatch (default 32,
+     * @param samplesPerMessage most queued samples sent in one MQTT message, a HardExampleBatch (default 128,
      *     1..256; 1 sends each sample on its own); batches form only while samples queue up faster than the
      *     broker acknowledges them, so a quiet device still sends each sample at once
      * @param samplesLingerMs how long a sample may wait for others to fill its message (default 0, 0..60000): a
@@ -65,7 +65,7 @@ public record DeviceConfig(String deviceId, String fleet, String group, String m
 
         /** Tuning without a password. */
         public MqttTuning(int maxInflight, int offlineBuffer, int keepAliveSeconds) {
-            this(maxInflight, offlineBuffer, keepAliveSeconds, "", "", 60, 32, 0);
+            this(maxInflight, offlineBuffer, keepAliveSeconds, "", "", 60, 128, 0);
         }
 
         /** This tuning with the device's MQTT password. */

@@ -60,7 +60,7 @@ public final class BridgeBench implements Runnable {
     @Option(names = "--samples-per-message", description = "Samples in one MQTT message (a HardExampleBatch on the"
             + " sample-batches topic, as devices send what queued up); 1 publishes each on its own on the samples topic"
             + " (default: ${DEFAULT-VALUE})")
-    int samplesPerMessage = 32;
+    int samplesPerMessage = 128;
 
     @Option(names = "--in-flight", description = "Unacknowledged publishes in all (default: ${DEFAULT-VALUE})")
     int inFlight = 4000;

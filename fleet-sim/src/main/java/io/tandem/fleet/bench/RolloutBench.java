@@ -71,6 +71,22 @@ public final class RolloutBench implements Runnable {
     @Option(names = "--work", description = "Work folder (default: ${DEFAULT-VALUE})")
     Path work = Path.of("fleet-sim/target/rollout-bench");
 
+    @Option(names = "--project-dir", description = "The project's root, where the built modules are (default: the"
+            + " current folder)")
+    Path projectDir = Path.of("");
+
+    @Option(names = "--good-limit", description = "Training images of the good model (default: ${DEFAULT-VALUE})")
+    int goodLimit = 58_000;
+
+    @Option(names = "--good-epochs", description = "Epochs of the good model (default: ${DEFAULT-VALUE})")
+    int goodEpochs = 2;
+
+    @Option(names = "--bad-limit", description = "Training images of the bad model (default: ${DEFAULT-VALUE})")
+    int badLimit = 600;
+
+    @Option(names = "--cache", description = "Where trained models are cached (default: the user's cache folder)")
+    Path cache = TeacherCache.defaultFolder();
+
     private final PrintStream log = System.out;
     private final ObjectMapper json = new ObjectMapper();
     private final HttpClient http = HttpClient.newHttpClient();
@@ -149,7 +165,7 @@ public final class RolloutBench implements Runnable {
 
     @Override
     public void run() {
-        try (Supervisor processes = new Supervisor(Path.of("").toAbsolutePath(), work.resolve("logs"), log,
+        try (Supervisor processes = new Supervisor(projectDir.toAbsolutePath(), work.resolve("logs"), log,
                 Duration.ofMinutes(30))) {
             measure(processes);
         } catch (Exception e) {
@@ -158,9 +174,10 @@ public final class RolloutBench implements Runnable {
     }
 
     private void measure(Supervisor processes) throws Exception {
-        Path good = TeacherCache.teacher(TeacherCache.Recipe.base(FashionMnist.DEBIAN_DIR), TeacherCache.defaultFolder(), processes, log);
-        Path bad = TeacherCache.teacher(new TeacherCache.Recipe(ModelZoo.TEACHER_CNN, 600, 1, 7,
-                FashionMnist.DEBIAN_DIR), TeacherCache.defaultFolder(), processes, log);
+        Path good = TeacherCache.teacher(new TeacherCache.Recipe(ModelZoo.TEACHER_CNN, goodLimit, goodEpochs, 42,
+                FashionMnist.DEBIAN_DIR), cache, processes, log);
+        Path bad = TeacherCache.teacher(new TeacherCache.Recipe(ModelZoo.TEACHER_CNN, badLimit, 1, 7,
+                FashionMnist.DEBIAN_DIR), cache, processes, log);
         ImageSet test = FashionMnist.test(FashionMnist.DEBIAN_DIR).head(2000);
         Map<String, int[]> answers = new ConcurrentHashMap<>();
         int[] goodAnswers = answer(good, test);
@@ -238,7 +255,9 @@ public final class RolloutBench implements Runnable {
             JsonNode stopped = get(stack, "/api/v1/rollouts/" + second);
             Set<String> firstWave = ConcurrentHashMap.newKeySet();
             stopped.path("waves").path(0).path("devices").forEach(d -> firstWave.add(d.path("deviceId").asText()));
-            long stopAt = System.currentTimeMillis();
+            // From the moment the plan stopped (its record's last update, on this machine's clock), not from when this
+            // bench's poll noticed: the return commands leave with the stop.
+            long stopAt = stopped.path("updatedMs").asLong(System.currentTimeMillis());
             waitFor(processes, stack, "the first wave back on v2", () -> fleet.stream().filter(d -> firstWave.contains(d.id))
                     .allMatch(d -> d.active.equals("v2")));
             long backMs = System.currentTimeMillis() - stopAt;
