@@ -7,10 +7,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . bin/lib/common.sh
 require_debian chromium=/usr/bin/chromium
-props=(-Dtandem.bench=true)
+props=(-Dbench.dashboard=true)
 while [ $# -gt 0 ]; do
   case "$1" in
-    --devices|--versions|--rps|--seconds|--loads) props+=("-Dtandem.bench.${1#--}=$2"); shift 2 ;;
+    --devices|--versions|--rps|--seconds|--loads) props+=("-Dbench.dashboard.${1#--}=$2"); shift 2 ;;
     *) echo "unknown option $1 (see the header of $0)" >&2; exit 2 ;;
   esac
 done

@@ -170,11 +170,17 @@ async function first() {
   return true;
 }
 
+// The live stream is cancelled when the page goes away: a browser holds few connections per host, and a stream
+// left open by an earlier page would hold one of them until the server notices.
+const liveStream = new AbortController();
+window.addEventListener("pagehide", () => liveStream.abort());
+
 async function listen() {
   const live = document.getElementById("live");
   for (let backoff = 1000; ; backoff = Math.min(30000, backoff * 2)) {
     try {
-      const r = await fetch("/api/v1/dashboard/events", { headers: headers({ Accept: "text/event-stream" }) });
+      const r = await fetch("/api/v1/dashboard/events", { headers: headers({ Accept: "text/event-stream" }),
+        signal: liveStream.signal });
       if (!r.ok) { showProblem("Live updates refused: " + await problemOf(r)); }
       else {
         live.textContent = "live"; live.className = "live on"; backoff = 1000;
@@ -199,6 +205,7 @@ async function listen() {
         }
       }
     } catch (e) {
+      if (liveStream.signal.aborted) return; // the page is going away
       // the service went away: try again below
     }
     live.textContent = "reconnecting"; live.className = "live off";

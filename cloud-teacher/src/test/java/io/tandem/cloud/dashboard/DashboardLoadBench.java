@@ -45,15 +45,15 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /**
  * The dashboard's targets (issue 11), a benchmark rather than a test: run by {@code bench/dashboard-load.sh}
- * ({@code -Dtandem.bench=true}), skipped otherwise. With {@code tandem.bench.devices} devices reporting through
- * Kafka and {@code tandem.bench.versions} model versions registered, it measures the dashboard's first paint with
+ * ({@code -Dbench.dashboard=true}), skipped otherwise. With {@code bench.dashboard.devices} devices reporting through
+ * Kafka and {@code bench.dashboard.versions} model versions registered, it measures the dashboard's first paint with
  * data in headless Chromium (navigation start to the fleet table filled, several loads) and, open loop at
- * {@code tandem.bench.rps} requests a second, the latency of the API's reads. Prints the figures; asserts nothing
+ * {@code bench.dashboard.rps} requests a second, the latency of the API's reads. Prints the figures; asserts nothing
  * about them.
  */
 @QuarkusTest
 @TestProfile(WithBrokers.class)
-@EnabledIfSystemProperty(named = "tandem.bench", matches = "true")
+@EnabledIfSystemProperty(named = "bench.dashboard", matches = "true")
 class DashboardLoadBench {
 
     @Inject
@@ -66,11 +66,11 @@ class DashboardLoadBench {
 
     @Test
     void firstPaintAndReadLatency() throws Exception {
-        int devices = Integer.getInteger("tandem.bench.devices", 1000);
-        int versions = Integer.getInteger("tandem.bench.versions", 20);
-        int rps = Integer.getInteger("tandem.bench.rps", 200);
-        int seconds = Integer.getInteger("tandem.bench.seconds", 15);
-        int loads = Integer.getInteger("tandem.bench.loads", 7);
+        int devices = Integer.getInteger("bench.dashboard.devices", 1000);
+        int versions = Integer.getInteger("bench.dashboard.versions", 20);
+        int rps = Integer.getInteger("bench.dashboard.rps", 200);
+        int seconds = Integer.getInteger("bench.dashboard.seconds", 15);
+        int loads = Integer.getInteger("bench.dashboard.loads", 7);
         String tag = Long.toString(System.currentTimeMillis() % 100_000);
         List<String> sites = List.of("north" + tag, "south" + tag);
         List<String[]> registered = new ArrayList<>();
@@ -154,7 +154,8 @@ class DashboardLoadBench {
         reads.put("models", "/api/v1/models");
         reads.put("model version", "/api/v1/models/" + some[0] + "/" + some[1]);
         reads.put("rollouts", "/api/v1/rollouts");
-        reads.put("fleet", "/api/fleet");
+        reads.put("fleet (typed)", "/api/v1/fleet");
+        reads.put("fleet (JSON maps)", "/api/fleet");
         reads.put("dashboard snapshot", "/api/v1/dashboard");
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
         Map<String, Object> latency = new LinkedHashMap<>();
