@@ -163,7 +163,7 @@ public class OperationsResource {
             }
             TriggerRule rule = new TriggerRule(request.metric(), request.operator() == null ? ">" : request.operator(),
                     request.threshold(), request.checkPeriod() == null ? 10 : request.checkPeriod(), request.group());
-            return new TriggerView(triggers.add(rule), rule);
+            return new TriggerView(triggers.addKept(rule), rule);
         } catch (IllegalArgumentException e) {
             rejections.reject("api/triggers", "INVALID", e.getMessage());
             throw new BadRequestException(e.getMessage());

@@ -103,6 +103,7 @@ public class ConfigCheck {
         range(out, "tandem.drift.recent-frames", c.drift().recentFrames(), 10, 1_000_000);
         range(out, "tandem.fleet.max-devices", c.fleet().maxDevices(), 1, 10_000_000);
         range(out, "tandem.fleet.versions-per-device", c.fleet().versionsPerDevice(), 1, 1_000);
+        range(out, "tandem.fleet.save-seconds", c.fleet().saveSeconds(), 1, 3600);
         range(out, "tandem.store.window-samples", c.store().windowSamples(), 1, 2_000_000);
         range(out, "tandem.store.dedupe-keys", c.store().dedupeKeys(), c.store().windowSamples(), 20_000_000);
         range(out, "tandem.mqtt.max-inflight", c.mqtt().maxInflight(), 10, 65_535);
@@ -117,7 +118,7 @@ public class ConfigCheck {
         }
         range(out, "tandem.rollout.soak-seconds", c.rollout().soakSeconds(), 0, 86_400);
         range(out, "tandem.rollout.tick-ms", c.rollout().tickMs(), 100, 60_000);
-        range(out, "tandem.db.pool-size", c.db().poolSize(), 1, 64);
+        range(out, "tandem.db.pool-size", c.db().poolSize(), 2, 64);
         TandemConfig.Dashboard d = c.dashboard();
         range(out, "tandem.dashboard.sample-seconds", d.sampleSeconds(), 1, 3600);
         range(out, "tandem.dashboard.points", d.points(), 10, 100_000);

@@ -109,6 +109,10 @@ public interface TandemConfig {
         /** Model versions whose status and results each device keeps (the newest), 1..1,000. */
         @WithDefault("32")
         int versionsPerDevice();
+
+        /** Seconds between two saves of the devices that changed to the database, 1..3600. */
+        @WithDefault("5")
+        int saveSeconds();
     }
 
     /** A part of the service that can be switched off, e.g. in tests without brokers. */
@@ -470,7 +474,7 @@ public interface TandemConfig {
         /** Database password; none = empty. */
         Optional<String> password();
 
-        /** Connections in the pool, 1..64. */
+        /** Connections in the pool, 2..64 (Flyway holds two while it migrates). */
         @WithDefault("4")
         int poolSize();
     }

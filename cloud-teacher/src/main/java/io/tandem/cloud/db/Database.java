@@ -40,6 +40,34 @@ public class Database {
         return dataSource().getConnection();
     }
 
+    /** Work on one connection. */
+    @FunctionalInterface
+    public interface Work<T> {
+        T run(Connection c) throws SQLException;
+    }
+
+    /**
+     * Runs {@code work} in one transaction: committed when it returns, rolled back when it throws.
+     *
+     * @param what who works, for the error: {@code "rollout plans"}
+     * @throws IllegalStateException naming {@code what} and the database's error
+     */
+    public <T> T inTransaction(String what, Work<T> work) {
+        try (Connection c = connection()) {
+            c.setAutoCommit(false);
+            try {
+                T result = work.run(c);
+                c.commit();
+                return result;
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException(what + ": database error: " + e.getMessage(), e);
+        }
+    }
+
     /** The pool; the database is opened and migrated on the first call, and again after a failed one. */
     synchronized DataSource dataSource() {
         if (pool == null) {
@@ -50,8 +78,17 @@ public class Database {
 
     /** The JDBC URL in use: the configured one, or the embedded H2 file. */
     static String url(TandemConfig config) {
-        return config.db().url().orElse("jdbc:h2:file:" + config.dataDir().toAbsolutePath().resolve("db/tandem")
-                + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE");
+        return config.db().url().orElse(embeddedUrl(config.dataDir()));
+    }
+
+    /**
+     * The embedded H2 file under a data folder. {@code WRITE_DELAY=0}: H2 otherwise writes a commit to its file up
+     * to a second later, and a {@code kill -9} in that second loses it (a rollout's finished wave, found by the
+     * rollout bench: the restarted cloud ran the wave again).
+     */
+    public static String embeddedUrl(java.nio.file.Path dataDir) {
+        return "jdbc:h2:file:" + dataDir.toAbsolutePath().resolve("db/tandem")
+                + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;WRITE_DELAY=0";
     }
 
     /**

@@ -31,6 +31,8 @@ import org.apache.kafka.clients.consumer.ConsumerRecords;
 @ApplicationScoped
 public class FleetState {
 
+    private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(FleetState.class);
+
     @Inject
     TandemConfig config;
 
@@ -39,6 +41,14 @@ public class FleetState {
 
     @Inject
     Rejections rejections;
+
+    @Inject
+    FleetRecords records;
+
+    /** Devices changed since the last save, and devices forgotten since; guarded by this. */
+    private final java.util.Set<String> dirty = new java.util.HashSet<>();
+    private final java.util.Set<String> forgotten = new java.util.HashSet<>();
+    private java.util.concurrent.ScheduledExecutorService saver;
 
 
     /** Devices in the order they were last seen, the one silent longest first; bounded at start. */
@@ -116,9 +126,19 @@ public class FleetState {
                 rejections.reject("fleet-state", "DEVICE_FORGOTTEN", "more than " + max + " devices"
                         + " (tandem.fleet.max-devices): forgot " + eldest.getKey() + ", silent since "
                         + eldest.getValue().lastSeenMs);
+                forgotten.add(eldest.getKey());
+                dirty.remove(eldest.getKey());
                 return true;
             }
         };
+        restore(max);
+        long every = config.fleet().saveSeconds();
+        saver = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "fleet-state-saver");
+            t.setDaemon(true);
+            return t;
+        });
+        saver.scheduleWithFixedDelay(this::save, every, every, java.util.concurrent.TimeUnit.SECONDS);
         if (config.fleet().enabled()) {
             loop = new ConsumerLoop("fleet-state", kafka.consumer("tandem-fleet-state"),
                     List.of(Topics.KAFKA_ACKS, Topics.KAFKA_TELEMETRY, Topics.KAFKA_RESULTS), this::apply,
@@ -165,8 +185,10 @@ public class FleetState {
                         Device d = device(b.getDeviceId(), b.getFleet());
                         d.group = b.getGroup();
                         if (!b.getModelVersion().isEmpty()) {
-                            // The version that answered: known again after a restart of the cloud, before any ack.
+                            // The version that answered is active there: known again after a restart of the cloud,
+                            // before any ack (an ack that says otherwise, such as ROLLED_BACK, is not overwritten).
                             d.activeVersion = b.getModelVersion();
+                            d.deployStatus.putIfAbsent(b.getModelVersion(), DeployAck.Status.ACTIVE.name());
                         }
                         long[] counts = d.results
                                 .computeIfAbsent(b.getModelVersion(), v -> new long[3]);
@@ -200,7 +222,72 @@ public class FleetState {
         d.deviceId = id;
         d.fleet = fleet;
         d.lastSeenMs = System.currentTimeMillis();
+        dirty.add(id);
+        forgotten.remove(id);
         return d;
+    }
+
+    /** Takes up the devices the database kept (the most recently heard from first), before any new report. */
+    private void restore(int max) {
+        try {
+            List<DeviceSummary> kept = records.load(max);
+            synchronized (this) {
+                for (int i = kept.size() - 1; i >= 0; i--) {
+                    DeviceSummary k = kept.get(i);
+                    Device d = devices.computeIfAbsent(k.deviceId(), x -> new Device(versionsPerDevice));
+                    d.deviceId = k.deviceId();
+                    d.fleet = k.fleet();
+                    d.group = k.group();
+                    d.activeVersion = k.activeVersion();
+                    if (!k.activeVersion().isEmpty()) {
+                        d.deployStatus.put(k.activeVersion(), DeployAck.Status.ACTIVE.name());
+                    }
+                    d.lastSeenMs = k.lastSeenMs();
+                    d.queuedMessages = k.queuedMessages();
+                    d.inferences = k.inferences();
+                    d.hardExamplesAcked = k.hardExamplesAcked();
+                    d.rollbacks = k.rollbacks();
+                    d.inferenceErrors = k.inferenceErrors();
+                }
+            }
+            if (!kept.isEmpty()) {
+                LOG.infof("fleet state: %d devices taken up from the database", kept.size());
+            }
+        } catch (RuntimeException e) {
+            LOG.errorf("fleet state: cannot read the devices the database kept (%s); starting from what devices report",
+                    e.getMessage());
+        }
+    }
+
+    /** Writes the devices that changed since the last save; on a database error they stay to be written next time. */
+    void save() {
+        List<DeviceSummary> changed;
+        List<String> gone;
+        synchronized (this) {
+            changed = dirty.stream().map(devices::get).filter(java.util.Objects::nonNull).map(FleetState::summary)
+                    .toList();
+            gone = List.copyOf(forgotten);
+            dirty.clear();
+            forgotten.clear();
+        }
+        try {
+            records.save(changed);
+            gone.forEach(records::forget);
+        } catch (RuntimeException e) {
+            synchronized (this) {
+                changed.forEach(d -> {
+                    if (devices.containsKey(d.deviceId())) {
+                        dirty.add(d.deviceId());
+                    }
+                });
+                gone.forEach(id -> {
+                    if (!devices.containsKey(id)) {
+                        forgotten.add(id);
+                    }
+                });
+            }
+            LOG.warnf("fleet state: cannot save %d devices (%s); will try again", changed.size(), e.getMessage());
+        }
     }
 
     /**
@@ -248,9 +335,13 @@ public class FleetState {
             return List.of();
         }
         return devices.values().stream().sorted(java.util.Comparator.comparing(d -> d.deviceId))
-                .map(d -> new DeviceSummary(d.deviceId, d.fleet, d.group, d.activeVersion, d.lastSeenMs,
-                        d.queuedMessages, d.inferences, d.hardExamplesAcked, d.rollbacks, d.inferenceErrors,
-                        d.dropped.values().stream().mapToLong(Long::longValue).sum())).toList();
+                .map(FleetState::summary).toList();
+    }
+
+    private static DeviceSummary summary(Device d) {
+        return new DeviceSummary(d.deviceId, d.fleet, d.group, d.activeVersion, d.lastSeenMs, d.queuedMessages,
+                d.inferences, d.hardExamplesAcked, d.rollbacks, d.inferenceErrors,
+                d.dropped.values().stream().mapToLong(Long::longValue).sum());
     }
 
     /** Devices the cloud has heard from and still remembers. */
@@ -359,6 +450,10 @@ public class FleetState {
     void stop(@Observes ShutdownEvent event) {
         if (loop != null) {
             loop.close();
+        }
+        if (saver != null) {
+            saver.shutdownNow();
+            save();
         }
     }
 }

@@ -40,6 +40,9 @@ public class TriggerEngine {
     @Inject
     Event<RetrainRequested> requests;
 
+    @Inject
+    TriggerRecords records;
+
     private final Map<Long, TriggerRule> rules = new LinkedHashMap<>();
     private final Map<Long, Long> lastChecked = new LinkedHashMap<>();
     /** Per rule, the group/version pairs a group rule already fired for. */
@@ -50,6 +53,22 @@ public class TriggerEngine {
     private volatile boolean running = true;
 
     void start(@Observes StartupEvent event) {
+        try {
+            Map<Long, TriggerRule> kept = records.all();
+            synchronized (this) {
+                kept.forEach((id, rule) -> {
+                    rules.put(id, rule);
+                    lastChecked.put(id, 0L);
+                    ids.accumulateAndGet(id, Math::max);
+                });
+            }
+            if (!kept.isEmpty()) {
+                LOG.infof("%d trigger%s added through the API taken up from the database: %s", kept.size(),
+                        kept.size() == 1 ? "" : "s", kept);
+            }
+        } catch (RuntimeException e) {
+            LOG.errorf("cannot read the triggers added through the API (%s); only the configured ones run", e.getMessage());
+        }
         add(new TriggerRule(TriggerRule.NEW_LABELLED_SAMPLES, ">=", config.retrain().threshold(), 1, ""));
         for (TandemConfig.Trigger t : config.triggers()) {
             add(new TriggerRule(t.metric(), t.operator(), t.threshold(), t.checkPeriodSeconds(), t.group().orElse("")));
@@ -73,7 +92,22 @@ public class TriggerEngine {
         ticker.start();
     }
 
-    /** Adds a rule; returns its id. */
+    /**
+     * Adds a rule an operator asked for and stores it, so it outlives a restart; returns its id.
+     *
+     * @throws IllegalStateException when the database cannot store it (the rule is then not added)
+     */
+    public synchronized long addKept(TriggerRule rule) {
+        long id = ids.get() + 1;
+        records.add(id, rule);
+        ids.set(id);
+        rules.put(id, rule);
+        lastChecked.put(id, 0L);
+        LOG.infof("trigger %d (stored): %s", id, rule);
+        return id;
+    }
+
+    /** Adds a rule for this run only (the configuration's); returns its id. */
     public synchronized long add(TriggerRule rule) {
         long id = ids.incrementAndGet();
         rules.put(id, rule);
@@ -84,6 +118,9 @@ public class TriggerEngine {
 
     /** Removes a rule; false when there is none with this id. */
     public synchronized boolean remove(long id) {
+        if (rules.containsKey(id)) {
+            records.remove(id);
+        }
         lastChecked.remove(id);
         firedFor.remove(id);
         return rules.remove(id) != null;

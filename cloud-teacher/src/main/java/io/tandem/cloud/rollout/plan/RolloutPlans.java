@@ -323,26 +323,8 @@ public class RolloutPlans {
         }
     }
 
-    /** Work on one connection. */
-    @FunctionalInterface
-    interface Work<T> {
-        T run(Connection c) throws SQLException;
-    }
-
-    /** Runs {@code work} in one transaction: committed when it returns, rolled back when it throws. */
-    <T> T inTransaction(Work<T> work) {
-        try (Connection c = database.connection()) {
-            c.setAutoCommit(false);
-            try {
-                T result = work.run(c);
-                c.commit();
-                return result;
-            } catch (SQLException | RuntimeException e) {
-                c.rollback();
-                throw e;
-            }
-        } catch (SQLException e) {
-            throw new IllegalStateException("rollout plans: database error: " + e.getMessage(), e);
-        }
+    /** Runs {@code work} in one transaction of the database. */
+    <T> T inTransaction(Database.Work<T> work) {
+        return database.inTransaction("rollout plans", work);
     }
 }
