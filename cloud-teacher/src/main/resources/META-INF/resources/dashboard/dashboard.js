@@ -128,7 +128,7 @@ const pages = {
         { label: "drift score", data: series("driftScore"), borderColor: "#b22222", spanGaps: true },
         { label: "escalation rate", data: series("escalationRate"), borderColor: "#c77700", spanGaps: true },
         { label: "upload rate", data: series("uploadRate"), borderColor: "#4fa3f7", spanGaps: true }] },
-        options: { plugins: { title: { display: true, text: "site " + site }, onsetLines: { times: onsetIndexes } },
+        options: { plugins: { title: { display: true, text: site ? "site " + site : "devices without a site" }, onsetLines: { times: onsetIndexes } },
           scales: { y: { min: 0, max: 1 } } }, plugins: [onsetLines] });
       c.options.plugins.onsetLines.times = onsetIndexes;
     });
