@@ -103,9 +103,9 @@ public class MqttKafkaBridge {
         return out;
     }
 
-    /** The bridge's MQTT connections that are up now, of {@link #connections()}. */
+    /** The bridge's MQTT connections that are up and subscribed to the device streams now, of {@link #connections()}. */
     public int connectedLinks() {
-        return (int) links.stream().filter(Link::connected).count();
+        return (int) links.stream().filter(Link::subscribed).count();
     }
 
     /** The bridge's MQTT connections; 0 when it is disabled. */
@@ -141,6 +141,8 @@ public class MqttKafkaBridge {
         private final String filterPrefix;
         private final MqttClient client;
         private final AtomicBoolean reconnecting = new AtomicBoolean();
+        /** Connected and subscribed: messages on the device topics reach this link. */
+        private volatile boolean subscribed;
 
         Link(String clientId, String filterPrefix) {
             this.clientId = clientId;
@@ -172,6 +174,11 @@ public class MqttKafkaBridge {
             for (DeviceStream s : DeviceStream.values()) {
                 client.subscribe(filterPrefix + Topics.mqttFilterAllDevices(s), 1);
             }
+            subscribed = client.isConnected();
+        }
+
+        boolean subscribed() {
+            return subscribed && client.isConnected();
         }
 
         private void onMessage(String topic, MqttMessage message) {
@@ -282,6 +289,7 @@ public class MqttKafkaBridge {
          * backoff (1 s to 30 s) until connected or stopped; failures that arrive meanwhile are only counted.
          */
         private void reconnect() {
+            subscribed = false;
             if (stopping || !reconnecting.compareAndSet(false, true)) {
                 return;
             }
@@ -318,10 +326,6 @@ public class MqttKafkaBridge {
             }, "bridge-reconnect-" + clientId);
             t.setDaemon(true);
             t.start();
-        }
-
-        boolean connected() {
-            return client.isConnected();
         }
 
         boolean publish(String topic, byte[] payload) {

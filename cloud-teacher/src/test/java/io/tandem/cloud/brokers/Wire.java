@@ -50,8 +50,16 @@ public final class Wire {
         return b.build();
     }
 
-    /** Publishes one QoS 1 message and waits for the broker's acknowledgement. */
+    /**
+     * Publishes one QoS 1 message and waits for the broker's acknowledgement, once the service is ready (its bridge
+     * subscribed): the bridge takes a clean session, so a message published while it (re)connects has no subscriber
+     * and the broker drops it, as it would for a real device, which keeps it until the cloud's receipt.
+     */
     public static void publishMqtt(String topic, byte[] payload, boolean retained) throws Exception {
+        if (!eventually(java.time.Duration.ofSeconds(60), () -> io.restassured.RestAssured.given().get("/q/health/ready")
+                .statusCode() == 200)) {
+            throw new IllegalStateException("the service did not become ready (bridge subscribed, database up) in 60 s");
+        }
         try (MqttClient client = new MqttClient(EmbeddedBrokers.mqttUrl(), "test-" + UUID.randomUUID(),
                 new MemoryPersistence())) {
             MqttConnectOptions options = new MqttConnectOptions();
