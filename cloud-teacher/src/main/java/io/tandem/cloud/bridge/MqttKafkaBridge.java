@@ -195,11 +195,7 @@ public class MqttKafkaBridge {
                 return;
             }
             try {
-                String deviceInPayload = Codecs.deviceIdOf(t.stream(), payload);
-                if (!deviceInPayload.equals(t.deviceId())) {
-                    throw new PayloadException(PayloadException.Reason.INVALID, "payload names device '"
-                            + deviceInPayload + "' but arrived on the topic of '" + t.deviceId() + "'");
-                }
+                requireTopicDevice("payload", Codecs.deviceIdOf(t.stream(), payload), t);
             } catch (PayloadException e) {
                 rejections.reject("mqtt/" + t.stream().leaf(), e.reason().name(), topic + ": " + e.getMessage());
                 ack(message);
@@ -216,10 +212,7 @@ public class MqttKafkaBridge {
             HardExampleBatch batch;
             try {
                 batch = Codecs.HARD_EXAMPLE_BATCH.decode(message.getPayload());
-                if (!batch.getDeviceId().equals(t.deviceId())) {
-                    throw new PayloadException(PayloadException.Reason.INVALID, "batch names device '"
-                            + batch.getDeviceId() + "' but arrived on the topic of '" + t.deviceId() + "'");
-                }
+                requireTopicDevice("batch", batch.getDeviceId(), t);
             } catch (PayloadException e) {
                 rejections.reject("mqtt/" + t.stream().leaf(), e.reason().name(), topic + ": " + e.getMessage());
                 ack(message);
@@ -229,11 +222,7 @@ public class MqttKafkaBridge {
             for (int i = 0; i < batch.getExamplesCount(); i++) {
                 byte[] example = batch.getExamples(i).toByteArray();
                 try {
-                    String device = Codecs.HARD_EXAMPLE.decode(example).getDeviceId();
-                    if (!device.equals(t.deviceId())) {
-                        throw new PayloadException(PayloadException.Reason.INVALID, "example names device '" + device
-                                + "' but arrived on the topic of '" + t.deviceId() + "'");
-                    }
+                    requireTopicDevice("example", Codecs.HARD_EXAMPLE.decode(example).getDeviceId(), t);
                     good.add(example);
                 } catch (PayloadException e) {
                     rejections.reject("mqtt/" + t.stream().leaf(), e.reason().name(), topic + " example " + i + ": "
@@ -245,6 +234,14 @@ public class MqttKafkaBridge {
                 return;
             }
             forward(topic, t, good, message);
+        }
+
+        /** A device publishes only as itself: what a payload names must be the device of its topic. */
+        private static void requireTopicDevice(String what, String named, DeviceTopic t) {
+            if (!named.equals(t.deviceId())) {
+                throw new PayloadException(PayloadException.Reason.INVALID, what + " names device '" + named
+                        + "' but arrived on the topic of '" + t.deviceId() + "'");
+            }
         }
 
         /** Sends the records to Kafka and acknowledges the MQTT message once Kafka has every one of them. */

@@ -264,7 +264,8 @@ public class FleetState {
         List<DeviceSummary> changed;
         List<String> gone;
         synchronized (this) {
-            changed = dirty.stream().map(devices::get).filter(java.util.Objects::nonNull).map(FleetState::summary)
+            // Through values(), not get(): a look-up in the access-ordered map would reorder which device is forgotten.
+            changed = devices.values().stream().filter(d -> dirty.contains(d.deviceId)).map(FleetState::summary)
                     .toList();
             gone = List.copyOf(forgotten);
             dirty.clear();
@@ -308,9 +309,6 @@ public class FleetState {
     /** The totals of each site (a device without a group counts under the empty name). */
     public synchronized Map<String, SiteTotals> siteTotals() {
         Map<String, long[]> sums = new TreeMap<>();
-        if (devices == null) {
-            return Map.of();
-        }
         for (Device d : devices.values()) {
             long[] s = sums.computeIfAbsent(d.group, g -> new long[6]);
             d.windows.values().forEach(w -> {
@@ -331,11 +329,16 @@ public class FleetState {
 
     /** Every device's latest state, sorted by id. */
     public synchronized List<DeviceSummary> summaries() {
-        if (devices == null) {
-            return List.of();
-        }
         return devices.values().stream().sorted(java.util.Comparator.comparing(d -> d.deviceId))
                 .map(FleetState::summary).toList();
+    }
+
+    /**
+     * One device's latest state; empty when the cloud has not heard of it (or forgot it). A scan, not {@code get}: a
+     * look-up in the access-ordered map would count as the device being heard from and change which one is forgotten.
+     */
+    public synchronized java.util.Optional<DeviceSummary> summary(String deviceId) {
+        return devices.values().stream().filter(d -> d.deviceId.equals(deviceId)).findFirst().map(FleetState::summary);
     }
 
     private static DeviceSummary summary(Device d) {
@@ -346,7 +349,7 @@ public class FleetState {
 
     /** Devices the cloud has heard from and still remembers. */
     public synchronized int devicesKnown() {
-        return devices == null ? 0 : devices.size();
+        return devices.size();
     }
 
     /** The devices that run each model version now (their latest ack or results name it), ids sorted. */

@@ -13,7 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -40,12 +39,11 @@ class ControlPlaneDatabaseTest {
     }
 
     private static HikariDataSource openPostgres() {
-        return Database.open(postgres.jdbcUrl(), PostgresServer.USER, Optional.empty(), 2);
+        return TestDatabases.postgres(postgres);
     }
 
     private static HikariDataSource openH2() {
-        return Database.open("jdbc:h2:file:" + h2Dir.resolve("tandem") + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE", "sa",
-                Optional.empty(), 2);
+        return TestDatabases.embedded(h2Dir);
     }
 
     @Test

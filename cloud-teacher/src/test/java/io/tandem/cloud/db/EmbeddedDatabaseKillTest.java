@@ -8,7 +8,6 @@ import io.tandem.cloud.trigger.TriggerRule;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -25,7 +24,7 @@ class EmbeddedDatabaseKillTest {
         String out = new String(p.getInputStream().readAllBytes());
         assertEquals(9, p.exitValue(), "it died without closing the database: " + out);
         assertTrue(out.contains("committed"), out);
-        try (var pool = Database.open(Database.embeddedUrl(data), "sa", Optional.empty(), 2)) {
+        try (var pool = TestDatabases.embedded(data)) {
             assertEquals(Map.of(42L, new TriggerRule("drift_score", ">", 0.3, 5, "harbour")),
                     TriggerRecords.over(Database.over(pool)).all(), "the committed rule is there after the kill");
         }

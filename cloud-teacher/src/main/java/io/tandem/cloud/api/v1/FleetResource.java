@@ -37,8 +37,7 @@ public class FleetResource {
     @GET
     @Path("/fleet/{device}")
     public Response device(@PathParam("device") String device) {
-        return fleet.summaries().stream().filter(d -> d.deviceId().equals(device)).findFirst()
-                .map(d -> Response.ok(d).build())
+        return fleet.summary(device).map(d -> Response.ok(d).build())
                 .orElseGet(() -> Problems.response(404, "no device " + device + " has reported to this cloud"));
     }
 

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.zaxxer.hikari.HikariDataSource;
 import io.tandem.cloud.db.Database;
 import io.tandem.cloud.db.PostgresServer;
+import io.tandem.cloud.db.TestDatabases;
 import io.tandem.cloud.rollout.plan.RolloutPlans.DeviceState;
 import io.tandem.cloud.rollout.plan.RolloutPlans.Plan;
 import io.tandem.cloud.rollout.plan.RolloutPlans.State;
@@ -46,12 +47,11 @@ class RolloutPlansDatabaseTest {
     }
 
     private static HikariDataSource openPostgres() {
-        return Database.open(postgres.jdbcUrl(), PostgresServer.USER, Optional.empty(), 2);
+        return TestDatabases.postgres(postgres);
     }
 
     private static HikariDataSource openH2() {
-        return Database.open("jdbc:h2:file:" + h2Dir.resolve("tandem") + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE", "sa",
-                Optional.empty(), 2);
+        return TestDatabases.embedded(h2Dir);
     }
 
     private static RolloutPlans plans(HikariDataSource pool) {
