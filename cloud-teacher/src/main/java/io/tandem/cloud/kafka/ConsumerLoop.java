@@ -47,6 +47,7 @@ public final class ConsumerLoop implements AutoCloseable {
     private volatile boolean running = true;
     private volatile long lastPollMs = System.currentTimeMillis();
     private volatile String lastError = "";
+    private volatile long assignedSinceMs;
     private final AtomicLong failures = new AtomicLong();
     private final AtomicLong deadLettered = new AtomicLong();
     private final AtomicLong handled = new AtomicLong();
@@ -91,6 +92,9 @@ public final class ConsumerLoop implements AutoCloseable {
 
             @Override
             public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+                if (assignedSinceMs == 0 && !partitions.isEmpty()) {
+                    assignedSinceMs = System.currentTimeMillis();
+                }
                 resume(partitions);
             }
         });
@@ -214,6 +218,11 @@ public final class ConsumerLoop implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** When this loop first got partitions to read, 0 while it has none yet. */
+    public long assignedSinceMs() {
+        return assignedSinceMs;
     }
 
     /** This loop's health: alive, last poll, counters, last error. */

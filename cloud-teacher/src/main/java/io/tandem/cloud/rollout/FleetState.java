@@ -167,6 +167,10 @@ public class FleetState {
                         d.latencyP50Ms = t.getLatencyP50Ms();
                         if (!t.getModelVersion().isEmpty()) {
                             d.latencyP99Ms.put(t.getModelVersion(), t.getLatencyP99Ms());
+                            // As with results: the version a device reports running is active there, which heals
+                            // an acknowledgement lost while the cloud was down (never over a failure it acked).
+                            d.activeVersion = t.getModelVersion();
+                            d.deployStatus.putIfAbsent(t.getModelVersion(), DeployAck.Status.ACTIVE.name());
                         }
                         if (t.hasWindow() && !t.getWindow().getModelVersion().isEmpty()) {
                             long[] w = d.windows.computeIfAbsent(t.getWindow().getModelVersion(), v -> new long[2]);
@@ -405,6 +409,14 @@ public class FleetState {
             out.put(id, report(d, version));
         }
         return out;
+    }
+
+    /**
+     * Since when this service reads what devices report (its consumer's first partitions), 0 before that. What
+     * devices said while no service read it (a restart) is gone; what they report again counts from here.
+     */
+    public long listeningSinceMs() {
+        return loop == null ? 0 : loop.assignedSinceMs();
     }
 
     /** What the given devices of a fleet reported about the version each runs now; unheard-of devices are absent. */

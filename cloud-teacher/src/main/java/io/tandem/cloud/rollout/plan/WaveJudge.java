@@ -37,7 +37,8 @@ public final class WaveJudge {
      *
      * @param wave the wave's devices, each with what it reported on the new version (absent: never heard from)
      * @param before the target's devices on the version each ran before (the comparison)
-     * @param startedMs when the wave's deploy commands went out
+     * @param startedMs since when its devices could be heard: the later of the deploy commands going out and this
+     *     service starting to read reports
      * @param succeededMs when the wave first reached the success threshold, 0 if not yet
      */
     public static Verdict judge(PlanSpec plan, Collection<String> wave, Map<String, VersionReport> onNew,

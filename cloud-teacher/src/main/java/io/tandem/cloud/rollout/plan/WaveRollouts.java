@@ -183,12 +183,17 @@ public class WaveRollouts {
 
     /** One pass over every running plan. */
     synchronized void tick() {
+        long listening = fleet.listeningSinceMs();
+        if (listening == 0) {
+            // Not reading device reports yet (a restart): judging now would count every device as silent.
+            return;
+        }
         for (String id : plans.ids(State.RUNNING)) {
-            plans.find(id).ifPresent(this::step);
+            plans.find(id).ifPresent(plan -> step(plan, listening));
         }
     }
 
-    private void step(Plan plan) {
+    private void step(Plan plan, long listeningSinceMs) {
         PlanSpec spec = plan.spec();
         Wave wave = plan.wave();
         if (wave.state() == WaveState.PENDING) {
@@ -205,9 +210,11 @@ public class WaveRollouts {
                     plan.waves().size(), wave.devices().size());
             return;
         }
+        // A device has its whole acknowledgement timeout while this service listens: one that acknowledged while
+        // the service was down is heard again from its results and telemetry, not counted as silent.
         WaveJudge.Verdict verdict = WaveJudge.judge(spec, wave.deviceIds(),
                 fleet.reports(spec.fleet(), wave.deviceIds(), spec.version()), before(plan),
-                wave.startedMs(), wave.succeededMs(), System.currentTimeMillis());
+                Math.max(wave.startedMs(), listeningSinceMs), wave.succeededMs(), System.currentTimeMillis());
         switch (verdict.action()) {
             case WAIT -> {
                 if (verdict.succeeded() && wave.succeededMs() == 0) {
