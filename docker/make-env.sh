@@ -14,6 +14,7 @@ sha() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
 mqtt=$(secret)
 operator=$(secret)
 device=$(secret)
+worker=$(secret)
 db=$(secret)
 umask 077
 cat > "$file" <<ENV
@@ -22,6 +23,7 @@ TANDEM_MQTT_PASSWORD=$mqtt
 TANDEM_DB_PASSWORD=$db
 TANDEM_OPERATOR_TOKEN=$operator
 TANDEM_DEVICE_TOKEN=$device
-TANDEM_AUTH_TOKENS=operator:$(sha "$operator"),device:$(sha "$device")
+TANDEM_WORKER_TOKEN=$worker
+TANDEM_AUTH_TOKENS=operator:$(sha "$operator"),device:$(sha "$device"),worker:$(sha "$worker")
 ENV
 echo "wrote $file (operator token: $operator)"

@@ -32,6 +32,13 @@ public final class ArtifactDigest {
         return HexFormat.of().formatHex(digest.digest());
     }
 
+    /** The hex SHA-256 of bytes in memory. */
+    public static String sha256(byte[] bytes) {
+        MessageDigest digest = newSha256();
+        digest.update(bytes);
+        return hex(digest);
+    }
+
     /** The hex SHA-256 of a file. */
     public static String sha256(Path file) {
         MessageDigest digest = newSha256();

@@ -15,6 +15,8 @@ import io.tandem.proto.v1.TeacherRequest;
 import io.tandem.proto.v1.Telemetry;
 import io.tandem.proto.v1.TelemetryWindow;
 import io.tandem.proto.v1.Tensor;
+import io.tandem.proto.v1.TrainingJob;
+import io.tandem.proto.v1.TrainingResult;
 import java.util.List;
 import java.util.regex.Pattern;
 
@@ -97,6 +99,20 @@ public final class Codecs {
     /** The teacher's answer to one frame. */
     public static final Codec<TeacherAnswer> TEACHER_ANSWER = new Codec<>("TeacherAnswer", 64 << 10,
             TeacherAnswer.parser(), m -> schema("TeacherAnswer", m.getSchemaVersion()));
+
+    /** Largest training job a worker takes: the teacher, its parameters and every stored sample. */
+    public static final int MAX_TRAINING_JOB_BYTES = 512 << 20;
+
+    /** A retrain worker's job, cloud to worker. */
+    public static final Codec<TrainingJob> TRAINING_JOB = new Codec<>("TrainingJob", MAX_TRAINING_JOB_BYTES,
+            TrainingJob.parser(), Codecs::validateTrainingJob);
+
+    /** Largest training result a worker sends: a model, its fallback and a teacher's parameters. */
+    public static final int MAX_TRAINING_RESULT_BYTES = 128 << 20;
+
+    /** What a retrain worker made of its job, worker to cloud. */
+    public static final Codec<TrainingResult> TRAINING_RESULT = new Codec<>("TrainingResult",
+            MAX_TRAINING_RESULT_BYTES, TrainingResult.parser(), Codecs::validateTrainingResult);
 
     private Codecs() {
     }
@@ -334,6 +350,47 @@ public final class Codecs {
         }
         if (!(m.getTemperature() >= 0 && m.getTemperature() <= 100)) {
             throw invalid("ModelManifest.temperature must be in [0, 100], got " + m.getTemperature());
+        }
+    }
+
+    private static void validateTrainingJob(TrainingJob m) {
+        schema("TrainingJob", m.getSchemaVersion());
+        if (m.getRunId().isEmpty()) {
+            throw invalid("TrainingJob.run_id is missing");
+        }
+        if (m.getKind() != TrainingJob.Kind.TEACHER && m.getKind() != TrainingJob.Kind.STUDENT) {
+            throw invalid("TrainingJob.kind is missing");
+        }
+        version("TrainingJob.version", m.getVersion());
+        if (!m.hasTeacher() || m.getTeacher().getOnnx().isEmpty()) {
+            throw invalid("TrainingJob.teacher has no ONNX file");
+        }
+        validateManifest(m.getTeacher().getManifest());
+    }
+
+    private static void validateTrainingResult(TrainingResult m) {
+        schema("TrainingResult", m.getSchemaVersion());
+        if (m.getRunId().isEmpty()) {
+            throw invalid("TrainingResult.run_id is missing");
+        }
+        if (!m.getPromoted()) {
+            return;
+        }
+        if (!m.hasManifest() || m.getArtifact().isEmpty()) {
+            throw invalid("TrainingResult promotes a model but has no manifest or artifact");
+        }
+        validateManifest(m.getManifest());
+        String actual = ArtifactDigest.sha256(m.getArtifact().toByteArray());
+        if (!actual.equals(m.getManifest().getSha256())) {
+            throw invalid("TrainingResult.artifact has sha256 " + actual + " but its manifest says "
+                    + m.getManifest().getSha256());
+        }
+        if (!m.getManifest().getFallbackSha256().isEmpty()) {
+            String fallback = ArtifactDigest.sha256(m.getFallback().toByteArray());
+            if (!fallback.equals(m.getManifest().getFallbackSha256())) {
+                throw invalid("TrainingResult.fallback has sha256 " + fallback + " but its manifest says "
+                        + m.getManifest().getFallbackSha256());
+            }
         }
     }
 

@@ -48,11 +48,19 @@ public class Problems {
         return r;
     }
 
-    /** A violation's path without the method and parameter names: {@code submit.plan.waves[1]} is {@code waves[1]}. */
+    /**
+     * A violation's path without the method and parameter names: {@code submit.plan.waves[1]} is {@code waves[1]};
+     * {@code claim.worker} (a query parameter) is {@code worker}.
+     */
     static String field(jakarta.validation.Path path) {
         StringBuilder out = new StringBuilder();
+        String parameter = null;
         for (jakarta.validation.Path.Node n : path) {
-            if (n.getKind() == jakarta.validation.ElementKind.METHOD || n.getKind() == jakarta.validation.ElementKind.PARAMETER) {
+            if (n.getKind() == jakarta.validation.ElementKind.PARAMETER) {
+                parameter = n.getName();
+                continue;
+            }
+            if (n.getKind() == jakarta.validation.ElementKind.METHOD) {
                 continue;
             }
             if (n.getKind() == jakarta.validation.ElementKind.CONTAINER_ELEMENT) {
@@ -67,7 +75,9 @@ public class Problems {
             }
             out.append(out.length() == 0 ? "" : ".").append(n.getName());
         }
-        return out.length() == 0 ? "body" : out.toString();
+        // A violation of a whole parameter (a query parameter such as worker) names the parameter; one of a
+        // request body's fields names the field.
+        return out.length() > 0 ? out.toString() : parameter != null ? parameter : "body";
     }
 
     /** A problem response with {@code status} and what was wrong. */

@@ -22,7 +22,8 @@ import org.jboss.resteasy.reactive.server.ServerRequestFilter;
 /**
  * Bearer tokens with roles on the REST API. Tokens are configured as {@code ROLE:SHA256} of the token
  * ({@code tandem.auth.tokens}), never in clear. Roles: {@code operator} (everything), {@code device}
- * (artifact downloads and joint inference), {@code reader} (every GET except artifacts). A request without a
+ * (artifact downloads and joint inference), {@code reader} (every GET except artifacts), {@code worker} (a
+ * retrain worker: claims pipeline runs, reports their progress and results). A request without a
  * known token gets 401, one whose role does not reach gets 403, both as problem+json and counted under
  * {@code api/auth}. {@code GET /api/health} stays open for liveness probes. With no token configured the API
  * is open, and the service says so at start.
@@ -33,7 +34,7 @@ public class ApiAuth {
     private static final Logger LOG = Logger.getLogger(ApiAuth.class);
 
     /** What a token may do. */
-    public enum Role { OPERATOR, DEVICE, READER }
+    public enum Role { OPERATOR, DEVICE, READER, WORKER }
 
     @Inject
     TandemConfig config;
@@ -89,6 +90,10 @@ public class ApiAuth {
     static Optional<Role> required(String method, String path) {
         if (path.equals("/api/health")) {
             return Optional.empty();
+        }
+        if (method.equals("POST") && path.startsWith("/api/v1/pipeline-runs/") && (path.endsWith("/claim")
+                || path.endsWith("/progress") || path.endsWith("/result") || path.endsWith("/failure"))) {
+            return Optional.of(Role.WORKER);
         }
         boolean artifact = method.equals("GET") && (path.endsWith("/artifact") || path.endsWith("/fallback"));
         if (artifact || (method.equals("POST") && path.endsWith("/api/teacher/infer"))) {

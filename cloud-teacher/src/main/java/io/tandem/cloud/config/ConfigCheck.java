@@ -72,6 +72,8 @@ public class ConfigCheck {
             out.add("tandem.retrain.int8 must be auto, qdq, weight-only or off, got " + r.int8());
         }
         range(out, "tandem.retrain.gate-samples", r.gateSamples(), 10, 100_000);
+        range(out, "tandem.retrain.lease-seconds", r.leaseSeconds(), 10, 86_400);
+        range(out, "tandem.retrain.max-attempts", r.maxAttempts(), 1, 100);
         float threshold = c.rollout().confidenceThreshold();
         if (!(threshold >= 0 && threshold <= 1)) {
             out.add("tandem.rollout.confidence-threshold must be in [0, 1], got " + threshold);

@@ -326,6 +326,17 @@ public interface TandemConfig {
         /** Distil v1 from the teacher at start when the registry has no student. */
         @WithDefault("true")
         boolean bootstrap();
+
+        /**
+         * Seconds a retrain worker may go without a progress report before its run goes back to the queue for
+         * another worker, 10..86,400 (workers report every 2 s).
+         */
+        @WithDefault("120")
+        int leaseSeconds();
+
+        /** Times a run is handed out before it fails for good (workers that died on it), 1..100. */
+        @WithDefault("3")
+        int maxAttempts();
     }
 
     /** Drift detection settings. */

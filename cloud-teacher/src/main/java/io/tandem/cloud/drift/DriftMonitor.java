@@ -40,9 +40,9 @@ public class DriftMonitor {
     Rejections rejections;
 
     /** Manifest metric: mean raw input, in [0, 1], of the group data a site student learnt from. */
-    public static final String REFERENCE_MEAN = "reference_input_mean";
+    public static final String REFERENCE_MEAN = io.tandem.proto.ManifestMetrics.REFERENCE_MEAN;
     /** Manifest metric: its spread. */
-    public static final String REFERENCE_STD = "reference_input_std";
+    public static final String REFERENCE_STD = io.tandem.proto.ManifestMetrics.REFERENCE_STD;
 
     private final Map<String, GroupDrift> groups = new TreeMap<>();
     private ConsumerLoop loop;

@@ -1,50 +1,71 @@
 package io.tandem.cloud.retrain;
 
+import com.google.protobuf.ByteString;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.tandem.cloud.config.TandemConfig;
 import io.tandem.cloud.drift.DriftMonitor;
 import io.tandem.cloud.registry.ModelRegistry;
+import io.tandem.cloud.retrain.PipelineRuns.Kind;
+import io.tandem.cloud.retrain.PipelineRuns.Planned;
+import io.tandem.cloud.retrain.PipelineRuns.Run;
+import io.tandem.cloud.retrain.PipelineRuns.State;
 import io.tandem.cloud.store.SampleStore;
-import io.tandem.cloud.trigger.RetrainRequested;
 import io.tandem.cloud.teacher.TeacherModel;
-import io.tandem.distill.data.FashionMnist;
-import io.tandem.distill.data.ImageSet;
-import io.tandem.distill.eval.Metrics;
-import io.tandem.distill.eval.OnnxClassifier;
-import io.tandem.distill.manifest.SmokeInputs;
-import io.tandem.distill.quant.CpuFeatures;
-import io.tandem.distill.quant.DeviceInt8;
-import io.tandem.proto.ArtifactDigest;
-import io.tandem.distill.train.DjlRuntime;
-import io.tandem.distill.train.TrainConfig;
-import io.tandem.distill.zoo.Architecture;
-import io.tandem.distill.zoo.ModelZoo;
+import io.tandem.cloud.trigger.RetrainRequested;
+import io.tandem.proto.Codecs;
+import io.tandem.proto.v1.DType;
+import io.tandem.proto.v1.EdgeSample;
+import io.tandem.proto.v1.GateReason;
+import io.tandem.proto.v1.LabelledSample;
 import io.tandem.proto.v1.ModelManifest;
+import io.tandem.proto.v1.TeacherBundle;
+import io.tandem.proto.v1.TrainingJob;
+import io.tandem.proto.v1.TrainingResult;
+import io.tandem.proto.v1.TrainingSettings;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Event;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import org.jboss.logging.Logger;
 
 /**
- * Retrains the student when a trigger asks for it ({@link RetrainRequested}): distils the
- * next version from the base training data plus every labelled edge sample and registers it; the rollout
- * follows from the registration. At start, when no student exists yet, it distils v1 from the teacher
- * alone. One training runs at a time.
+ * Plans retraining and takes its results; the training itself runs in retrain workers (module
+ * {@code retrain-worker}), so this service carries no DJL. A trigger ({@link RetrainRequested}) queues a round in
+ * {@link PipelineRuns}: a teacher run when enough people labelled samples since the last one, then a student for
+ * the fleet and one for each group that sent enough samples, each waiting for the teacher run. A worker claims a
+ * run and gets a {@link TrainingJob} made at that moment (the teacher in service then, every stored sample, what
+ * the group runs now); its {@link TrainingResult} is checked, stored and registered here, and a promoted student
+ * goes out through a rollout plan. At start, when no student exists yet, a round distils v1 from the teacher
+ * alone. One round at a time; the queue lives in the database and outlives a restart.
  */
 @ApplicationScoped
 public class RetrainPipeline {
 
     private static final Logger LOG = Logger.getLogger(RetrainPipeline.class);
+    /** The reason of the round that distils v1. */
+    static final String BOOTSTRAP = "bootstrap";
+    private static final Pattern PARAMS_NAME = Pattern.compile("[A-Za-z0-9_.-]{1,100}\\.params");
+
+    /** The run is not (or no longer) the asking worker's. */
+    public static final class NotYours extends RuntimeException {
+        NotYours(String message) {
+            super(message);
+        }
+    }
 
     @Inject
     TandemConfig config;
@@ -64,64 +85,61 @@ public class RetrainPipeline {
     @Inject
     DriftMonitor drift;
 
+    @Inject
+    PipelineRuns runs;
 
-    private final ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "retrain");
-        t.setDaemon(true);
-        return t;
-    });
-    private ImageSet base;
-    private ImageSet heldOut;
-    private ImageSet eval;
-    private volatile boolean running;
-    private volatile int rounds;
-    /** Largest loss of test accuracy an INT8 student may show and still ship in INT8. */
-    static final double MAX_INT8_LOSS = 0.01;
-
+    private ScheduledExecutorService leases;
+    private volatile boolean active;
     private volatile long samplesAtLastTraining;
     private volatile long humanLabelsAtLastTraining;
     private volatile long humanLabelsAtLastTeacherRound;
-    private volatile int teacherRounds;
-    private volatile String lastTeacherOutcome = "";
-    private volatile List<String> lastStudentOutcomes = List.of();
     private volatile long lastTrainingEndedMs = System.currentTimeMillis();
     private volatile String lastError = "";
     private volatile String lastVersion = "";
 
     void start(@Observes StartupEvent event) {
-        DjlRuntime.configure();
         if (!config.retrain().enabled() || !teacher.configured()) {
             LOG.info("retrain pipeline disabled (tandem.retrain.enabled=false or no teacher configured)");
             return;
         }
+        active = true;
         Optional<ModelManifest> latest = registry.latest(ModelRegistry.STUDENT_ID);
         if (latest.isPresent()) {
             samplesAtLastTraining = latest.get().getEdgeSamples();
             lastVersion = latest.get().getVersion();
-        } else if (config.retrain().bootstrap()) {
-            submit("bootstrap");
+        } else if (config.retrain().bootstrap() && !running()) {
+            submit(BOOTSTRAP);
+        }
+        leases = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "retrain-leases");
+            t.setDaemon(true);
+            return t;
+        });
+        leases.scheduleWithFixedDelay(this::expireLeases, 5, 5, TimeUnit.SECONDS);
+    }
+
+    void stop(@Observes ShutdownEvent event) {
+        if (leases != null) {
+            leases.shutdownNow();
         }
     }
 
     void onRequest(@Observes RetrainRequested request) {
         int max = config.retrain().maxRounds();
-        if (config.retrain().enabled() && (max == 0 || rounds < max)) {
+        if (active && (max == 0 || runs.roundsExcept(BOOTSTRAP) < max)) {
             submit(request.reason());
         }
     }
 
-    /** Starts a retrain now, whatever the triggers say; false if one is already running. */
-    public synchronized boolean trigger(String reason) {
-        if (running) {
-            return false;
-        }
-        submit(reason);
-        return true;
+    /** Queues a round now, whatever the triggers say; false if one is queued or running already. */
+    public boolean trigger(String reason) {
+        return active && submit(reason);
     }
 
-    /** Whether a retrain is running. */
+    /** Whether a round is queued or running. */
     public boolean running() {
-        return running;
+        int last = runs.lastRound();
+        return last > 0 && runs.round(last).stream().anyMatch(r -> !r.ended());
     }
 
     /** Labelled samples stored since the last training started. */
@@ -139,187 +157,302 @@ public class RetrainPipeline {
         return (nowMs - lastTrainingEndedMs) / 1000.0;
     }
 
-    private synchronized void submit(String reason) {
-        if (running) {
-            return;
+    private synchronized boolean submit(String reason) {
+        if (running()) {
+            return false;
         }
-        running = true;
-        executor.submit(() -> {
-            try {
-                retrain(reason);
-            } catch (RuntimeException e) {
-                lastError = e.getMessage();
-                LOG.errorf(e, "retrain failed: %s", e.getMessage());
-            } finally {
-                lastTrainingEndedMs = System.currentTimeMillis();
-                running = false;
-            }
-        });
-    }
-
-    private void retrain(String reason) {
         long humanLabels = store.humanLabels();
         long stored = store.size();
         var r = config.retrain();
-        Architecture architecture = ModelZoo.get(r.student());
-        ImageSet base = baseData();
-        TrainConfig train = new TrainConfig(r.epochs(), r.batchSize(), r.learningRate(), r.seed(), r.temperature(),
-                r.alpha());
-        Optional<ModelManifest> global = registry.latest(ModelRegistry.STUDENT_ID);
-        if (global.isEmpty()) {
-            LOG.infof("retrain: %s; distilling v1 from teacher %s alone", reason, teacher.manifest().getVersion());
-            EdgeExamples none = EdgeExamples.none(base.rows(), base.cols(), teacher.classes());
-            StudentRound.Outcome v1 = new StudentRound(System.out).run(new StudentRound.Inputs(architecture, teacher, base,
-                    heldOut, evalData(), none, train, r.gateSamples(), drift), "", ModelRegistry.STUDENT_ID, "v1", "",
-                    Optional.empty(), work("student-v1"));
-            promote(v1);
-            lastVersion = "v1";
-            return;
-        }
-        EdgeExamples edge = EdgeExamples.relabel(store, teacher, base.rows(), base.cols());
-        LOG.infof("retrain round %d: %s; %d edge samples (%d labelled by a person) from groups %s", rounds + 1, reason,
-                edge.all().size(), edge.where(EdgeExamples.Example::human).size(), edge.groups());
-        ImageSet roundBase = base.head(Math.min(base.size(), r.adaptationBaseLimit()));
-        if (r.teacherAdaptation() && humanLabels - humanLabelsAtLastTeacherRound >= r.teacherMinNewHumanLabels()) {
-            humanLabelsAtLastTeacherRound = humanLabels;
-            teacherRounds++;
-            String version = "t" + (registry.versions(ModelRegistry.TEACHER_ID).size() + 1);
-            TeacherAdaptation.Outcome t = new TeacherAdaptation(System.out).run(teacher, roundBase, evalData(), edge,
-                    new TeacherAdaptation.Settings(r.teacherEpochs(), r.teacherLearningRate(), r.pseudoLabelConfidence(),
-                            r.humanRepeat(), r.seed() + rounds), version, teacher.promotedDir(version));
-            lastTeacherOutcome = version + ": " + t.reason();
-            if (t.promoted()) {
-                teacher.promote(teacher.promotedDir(version));
-                edge = EdgeExamples.relabel(store, teacher, base.rows(), base.cols());
+        List<Planned> plan = new ArrayList<>();
+        if (registry.latest(ModelRegistry.STUDENT_ID).isEmpty()) {
+            plan.add(new Planned(Kind.STUDENT, ModelRegistry.STUDENT_ID, "v1", ""));
+        } else {
+            if (r.teacherAdaptation() && humanLabels - humanLabelsAtLastTeacherRound >= r.teacherMinNewHumanLabels()) {
+                humanLabelsAtLastTeacherRound = humanLabels;
+                plan.add(new Planned(Kind.TEACHER, ModelRegistry.TEACHER_ID,
+                        "t" + (registry.versions(ModelRegistry.TEACHER_ID).size() + 1), ""));
+            }
+            List<String> targets = new ArrayList<>();
+            if (r.fleetStudent()) {
+                targets.add("");
+            }
+            if (r.siteStudents()) {
+                Map<String, Integer> perGroup = new TreeMap<>();
+                usableSamples().forEach(s -> perGroup.merge(s.getExample().getGroup(), 1, Integer::sum));
+                perGroup.forEach((g, n) -> {
+                    if (!g.isEmpty() && n >= r.siteMinSamples()) {
+                        targets.add(g);
+                    }
+                });
+            }
+            for (String group : targets) {
+                String modelId = ModelRegistry.studentId(group);
+                // Site versions carry their group, so a device's active version names what it runs.
+                String version = (group.isEmpty() ? "v" : group + "-v") + (registry.versions(modelId).size() + 1);
+                plan.add(new Planned(Kind.STUDENT, modelId, version, group));
             }
         }
-        StudentRound.Inputs inputs = new StudentRound.Inputs(architecture, teacher, base, heldOut, evalData(), edge,
-                train, r.gateSamples(), drift);
-        List<String> targets = new java.util.ArrayList<>();
-        if (r.fleetStudent()) {
-            targets.add("");
+        if (plan.isEmpty()) {
+            LOG.infof("retrain: %s; nothing to train (no fleet student wanted and no group with %d samples)", reason,
+                    r.siteMinSamples());
+            return false;
         }
-        if (r.siteStudents()) {
-            for (String g : edge.groups()) {
-                if (edge.where(e -> e.group().equals(g)).size() >= r.siteMinSamples()) {
-                    targets.add(g);
-                }
-            }
-        }
-        List<String> outcomes = new java.util.ArrayList<>();
-        for (String group : targets) {
-            String modelId = ModelRegistry.studentId(group);
-            Optional<ModelManifest> own = registry.latest(modelId);
-            ModelManifest running = own.orElseGet(() -> registry.latest(ModelRegistry.STUDENT_ID).orElseThrow());
-            // Site versions carry their group, so a device's active version names what it runs.
-            String version = (group.isEmpty() ? "v" : group + "-v") + (registry.versions(modelId).size() + 1);
-            StudentRound.Outcome o = new StudentRound(System.out).run(inputs, group, modelId, version,
-                    own.map(ModelManifest::getVersion).orElse(""),
-                    registry.artifact(running.getModelId(), running.getVersion()), work(modelId + "-" + version));
-            outcomes.add(modelId + " " + version + " " + o.reason());
-            if (o.promoted()) {
-                promote(o);
-                if (group.isEmpty()) {
-                    lastVersion = version;
-                }
-            }
-        }
-        lastStudentOutcomes = List.copyOf(outcomes);
+        List<Run> queued = runs.queueRound(reason, plan);
         samplesAtLastTraining = stored;
         humanLabelsAtLastTraining = humanLabels;
-        rounds++;
+        LOG.infof("retrain round %d queued: %s; %s", queued.get(0).round(), reason, queued.stream()
+                .map(q -> q.id() + " " + q.modelId() + " " + q.version()).toList());
+        return true;
     }
 
-    private void promote(StudentRound.Outcome o) {
-        ModelManifest m = o.manifest();
-        String mode = config.retrain().int8();
-        if (mode.equals("off")) {
-            m = m.toBuilder().setQuantization("fp32").setQuantizationReason("tandem.retrain.int8=off").build();
-            m = SmokeInputs.attach(o.onnx(), m, heldOut, teacher.normalization());
-            registry.register(o.onnx(), m);
-        } else {
-            boolean dot = mode.equals("qdq") || (mode.equals("auto") && CpuFeatures.hasVnni());
-            Path int8 = o.onnx().resolveSibling("student-int8.onnx");
-            DeviceInt8.Choice c = DeviceInt8.quantize(o.onnx(), heldOut.head(512), teacher.normalization(), dot, int8);
-            double fp32Accuracy = m.getMetricsOrThrow("eval_accuracy");
-            double int8Accuracy;
-            try (OnnxClassifier q = OnnxClassifier.open(int8, 1)) {
-                int8Accuracy = Metrics.accuracy(q.logits(evalData(), teacher.normalization()), evalData().labels(),
-                        q.classes());
+    /** Stored samples a student or teacher of the teacher's input size can learn from. */
+    private List<LabelledSample> usableSamples() {
+        var shape = teacher.manifest().getInput();
+        long pixels = shape.getShape(1) * shape.getShape(2);
+        return store.trainingSet().stream().filter(s -> s.getExample().getInput().getDtype() == DType.UINT8
+                && s.getExample().getInput().getData().size() == pixels).toList();
+    }
+
+    /**
+     * Hands the next run that may start to {@code worker}, with everything it needs.
+     *
+     * @return empty when no run waits (or retraining is off here)
+     */
+    public Optional<TrainingJob> claim(String worker) {
+        if (!active) {
+            return Optional.empty();
+        }
+        Optional<Run> claimed = runs.claim(worker);
+        if (claimed.isEmpty()) {
+            return Optional.empty();
+        }
+        Run run = claimed.get();
+        try {
+            TrainingJob job = job(run);
+            LOG.infof("run %s (%s %s %s) claimed by %s", run.id(), run.kind(), run.modelId(), run.version(), worker);
+            return Optional.of(job);
+        } catch (RuntimeException e) {
+            fail(run.id(), worker, "cannot make its job: " + e.getMessage());
+            throw e;
+        }
+    }
+
+    private TrainingJob job(Run run) {
+        var r = config.retrain();
+        TrainingSettings settings = TrainingSettings.newBuilder().setEpochs(r.epochs()).setBatchSize(r.batchSize())
+                .setLearningRate(r.learningRate()).setSeed(r.seed() + (run.kind() == Kind.TEACHER ? run.round() : 0))
+                .setTemperature(r.temperature()).setAlpha(r.alpha()).setGateSamples(r.gateSamples())
+                .setBaseData(r.baseData().toString()).setBaseLimit(r.baseLimit())
+                .setAdaptationBaseLimit(r.adaptationBaseLimit()).setEvalLimit(r.evalLimit())
+                .setStudentArchitecture(r.student()).setTeacherEpochs(r.teacherEpochs())
+                .setTeacherLearningRate(r.teacherLearningRate()).setPseudoLabelConfidence(r.pseudoLabelConfidence())
+                .setHumanRepeat(r.humanRepeat()).setInt8(r.int8()).build();
+        ModelManifest current = teacher.manifest();
+        TeacherBundle.Builder bundle = TeacherBundle.newBuilder().setManifest(current).setOnnx(read(teacher.onnx()));
+        if (run.kind() == Kind.TEACHER) {
+            String name = current.getArchitecture() + "-0000.params";
+            Path params = teacher.paramsDir().resolve(name);
+            if (!Files.isRegularFile(params)) {
+                throw new IllegalStateException("the teacher in service has no parameters to fine-tune from: " + params
+                        + " is missing");
             }
-            if (fp32Accuracy - int8Accuracy > MAX_INT8_LOSS) {
-                m = m.toBuilder().setQuantization("fp32").putMetrics("int8_eval_accuracy", int8Accuracy)
-                        .setQuantizationReason(String.format("%s lost %.2f points on the test images; FP32 ships",
-                                c.form(), (fp32Accuracy - int8Accuracy) * 100)).build();
-                m = SmokeInputs.attach(o.onnx(), m, heldOut, teacher.normalization());
-                registry.register(o.onnx(), m);
-            } else {
-                m = m.toBuilder().setQuantization(c.form()).setQuantizationReason(c.reason())
-                        .putMetrics("int8_eval_accuracy", int8Accuracy).setFallbackSha256(ArtifactDigest.sha256(o.onnx()))
-                        .setFallbackSizeBytes(m.getSizeBytes()).setSha256(ArtifactDigest.sha256(int8))
-                        .setSizeBytes(sizeOf(int8)).build();
-                m = SmokeInputs.attach(int8, m, heldOut, teacher.normalization());
-                registry.register(int8, m, o.onnx());
+            bundle.setParamsName(name).setParams(read(params));
+        }
+        TrainingJob.Builder job = TrainingJob.newBuilder().setSchemaVersion(Codecs.SCHEMA_VERSION).setRunId(run.id())
+                .setKind(run.kind() == Kind.TEACHER ? TrainingJob.Kind.TEACHER : TrainingJob.Kind.STUDENT)
+                .setReason(run.reason()).setModelId(run.modelId()).setVersion(run.version()).setDeviceGroup(run.site())
+                .setSettings(settings).setTeacher(bundle);
+        boolean first = run.kind() == Kind.STUDENT && registry.latest(ModelRegistry.STUDENT_ID).isEmpty();
+        if (first) {
+            // v1 learns from the teacher and the base data alone.
+            return job.build();
+        }
+        for (LabelledSample s : usableSamples()) {
+            String group = s.getExample().getGroup();
+            if (!run.site().isEmpty() && !group.equals(run.site())) {
+                continue;
+            }
+            String key = SampleStore.key(s);
+            job.addSamples(EdgeSample.newBuilder().setKey(key).setGroup(group)
+                    .setPixels(s.getExample().getInput().getData())
+                    .setHumanLabel(store.humanLabel(key).map(h -> h.getLabel()).orElse(-1))
+                    .setAudit(s.getExample().getGateReason() == GateReason.RANDOM_AUDIT));
+        }
+        if (run.kind() == Kind.STUDENT) {
+            Optional<ModelManifest> own = registry.latest(run.modelId());
+            ModelManifest deployed = own.orElseGet(() -> registry.latest(ModelRegistry.STUDENT_ID).orElseThrow());
+            job.setParentVersion(own.map(ModelManifest::getVersion).orElse(""));
+            registry.artifact(deployed.getModelId(), deployed.getVersion()).ifPresent(p -> job.setDeployedOnnx(read(p)));
+            if (!run.site().isEmpty()) {
+                drift.recentInput(run.site()).ifPresent(site -> job.setHasSiteInput(true).setSiteInputMean(site[0])
+                        .setSiteInputStd(site[1]));
             }
         }
-        promoted.fire(new StudentPromoted(m));
+        return job.build();
+    }
+
+    /**
+     * Appends a worker's log lines to its run (its heartbeat).
+     *
+     * @throws NotYours when the run is not running for this worker
+     */
+    public void progress(String runId, String worker, String lines) {
+        requireRun(runId);
+        if (!runs.progress(runId, worker, lines)) {
+            throw new NotYours("run " + runId + " is not running for worker " + worker);
+        }
+    }
+
+    /**
+     * Takes what a worker made of its run: a promoted teacher goes into service, a promoted student into the
+     * registry (and out through a rollout plan).
+     *
+     * @throws NotYours when the run is not running for this worker
+     * @throws IllegalArgumentException naming what does not fit the run
+     */
+    public synchronized void accept(String runId, String worker, TrainingResult result) {
+        Run run = requireRun(runId);
+        if (run.state() != State.RUNNING || !run.worker().equals(worker)) {
+            throw new NotYours("run " + runId + " is " + run.state() + (run.worker().isEmpty() ? ""
+                    : " for worker " + run.worker()) + ", not running for worker " + worker);
+        }
+        if (!result.getRunId().equals(runId)) {
+            throw new IllegalArgumentException("the result names run " + result.getRunId() + ", not " + runId);
+        }
+        if (result.getPromoted()) {
+            ModelManifest m = result.getManifest();
+            if (!m.getModelId().equals(run.modelId()) || !m.getVersion().equals(run.version())) {
+                throw new IllegalArgumentException("the result's manifest is " + m.getModelId() + " " + m.getVersion()
+                        + ", the run makes " + run.modelId() + " " + run.version());
+            }
+            if (run.kind() == Kind.TEACHER) {
+                promoteTeacher(m, result);
+            } else {
+                promoteStudent(m, result);
+            }
+        }
+        runs.finish(runId, worker, State.SUCCEEDED, result.getPromoted(), result.getReason());
+        LOG.infof("run %s (%s %s) done by %s: %s", runId, run.modelId(), run.version(), worker, result.getReason());
+        roundEnded(run.round());
+    }
+
+    /**
+     * Ends a worker's run as failed.
+     *
+     * @throws NotYours when the run is not running for this worker
+     */
+    public void fail(String runId, String worker, String why) {
+        Run run = requireRun(runId);
+        if (!runs.finish(runId, worker, State.FAILED, false, why)) {
+            throw new NotYours("run " + runId + " is not running for worker " + worker);
+        }
+        lastError = runId + ": " + why;
+        LOG.errorf("run %s (%s %s) failed on %s: %s", runId, run.modelId(), run.version(), worker, why);
+        roundEnded(run.round());
+    }
+
+    private Run requireRun(String runId) {
+        return runs.find(runId).orElseThrow(() -> new java.util.NoSuchElementException("no pipeline run " + runId));
+    }
+
+    private void promoteTeacher(ModelManifest m, TrainingResult result) {
+        if (!PARAMS_NAME.matcher(result.getParamsName()).matches() || result.getParams().isEmpty()) {
+            throw new IllegalArgumentException("a promoted teacher needs its parameters (params_name like"
+                    + " teacher-cnn-0000.params), got '" + result.getParamsName() + "'");
+        }
+        Path dir = teacher.promotedDir(m.getVersion());
+        write(dir.resolve(TeacherModel.ONNX), result.getArtifact());
+        write(dir.resolve(result.getParamsName()), result.getParams());
+        write(dir.resolve("teacher.manifest.pb"), ByteString.copyFrom(Codecs.MANIFEST.encode(m)));
+        teacher.promote(dir);
+    }
+
+    private void promoteStudent(ModelManifest m, TrainingResult result) {
+        Path dir = config.dataDir().resolve("work").resolve(m.getModelId() + "-" + m.getVersion() + "-"
+                + System.currentTimeMillis());
+        ModelManifest registered;
+        if (m.getFallbackSha256().isEmpty()) {
+            Path onnx = dir.resolve("student.onnx");
+            write(onnx, result.getArtifact());
+            registered = registry.register(onnx, m);
+        } else {
+            Path int8 = dir.resolve("student-int8.onnx");
+            Path fp32 = dir.resolve("student.onnx");
+            write(int8, result.getArtifact());
+            write(fp32, result.getFallback());
+            registered = registry.register(int8, m, fp32);
+        }
+        if (m.getDeviceGroup().isEmpty()) {
+            lastVersion = m.getVersion();
+        }
+        promoted.fire(new StudentPromoted(registered));
         LOG.infof("student %s %s promoted (group %s): eval accuracy %.4f, ships as %s (%s)", m.getModelId(),
                 m.getVersion(), m.getDeviceGroup().isEmpty() ? "fleet" : m.getDeviceGroup(),
-                m.getMetricsOrThrow("eval_accuracy"), m.getQuantization(), m.getQuantizationReason());
+                m.getMetricsOrDefault("eval_accuracy", Double.NaN), m.getQuantization(), m.getQuantizationReason());
     }
 
-    private static long sizeOf(Path file) {
+    private void roundEnded(int round) {
+        if (runs.round(round).stream().allMatch(Run::ended)) {
+            lastTrainingEndedMs = System.currentTimeMillis();
+            LOG.infof("retrain round %d ended", round);
+        }
+    }
+
+    private void expireLeases() {
         try {
-            return java.nio.file.Files.size(file);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            long silentSince = System.currentTimeMillis() - config.retrain().leaseSeconds() * 1000L;
+            for (Run run : runs.expireLeases(silentSince, config.retrain().maxAttempts())) {
+                LOG.warnf("run %s: worker %s silent for %d s; %s", run.id(), run.worker(), config.retrain().leaseSeconds(),
+                        run.attempts() >= config.retrain().maxAttempts() ? "failed" : "queued again");
+                roundEnded(run.round());
+            }
+        } catch (RuntimeException e) {
+            LOG.errorf("pipeline runs: cannot check the workers' leases: %s", e.getMessage());
         }
     }
 
-    private Path work(String name) {
-        return config.dataDir().resolve("work").resolve(name + "-" + System.currentTimeMillis());
-    }
-
-    private synchronized ImageSet baseData() {
-        if (base == null) {
-            ImageSet full = FashionMnist.train(config.retrain().baseData());
-            base = FashionMnist.trainingPart(full, config.retrain().baseLimit());
-            heldOut = FashionMnist.heldOutPart(full);
+    private static ByteString read(Path file) {
+        try {
+            return ByteString.copyFrom(Files.readAllBytes(file));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file, e);
         }
-        return base;
     }
 
-    private synchronized ImageSet evalData() {
-        if (eval == null) {
-            eval = FashionMnist.test(config.retrain().baseData()).head(config.retrain().evalLimit());
+    private static void write(Path file, ByteString bytes) {
+        try {
+            Files.createDirectories(file.getParent());
+            Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+            Files.write(tmp, bytes.toByteArray());
+            Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file, e);
         }
-        return eval;
     }
 
-    /** A JSON-friendly status. */
+    /** A JSON-friendly status: the queue, the newest round's runs, the teacher in service. */
     public Map<String, Object> status() {
         Map<String, Object> m = new TreeMap<>();
-        m.put("running", running);
-        m.put("rounds", rounds);
+        m.put("running", running());
+        m.put("rounds", runs.roundsExcept(BOOTSTRAP));
         m.put("last_version", lastVersion);
         m.put("last_error", lastError);
         m.put("samples_at_last_training", samplesAtLastTraining);
         m.put("human_labels_at_last_training", humanLabelsAtLastTraining);
         m.put("teacher", teacher.configured() ? teacher.manifest().getVersion() : "");
-        m.put("last_teacher_round", lastTeacherOutcome);
-        m.put("teacher_rounds", teacherRounds);
-        m.put("last_student_rounds", lastStudentOutcomes);
+        List<Run> recent = runs.recent(200);
+        recent.stream().filter(r -> r.kind() == Kind.TEACHER && r.ended()).findFirst()
+                .ifPresent(r -> m.put("last_teacher_round", r.version() + ": " + r.outcome()));
+        m.putIfAbsent("last_teacher_round", "");
+        m.put("teacher_rounds", recent.stream().filter(r -> r.kind() == Kind.TEACHER).count());
+        int last = recent.isEmpty() ? 0 : recent.get(0).round();
+        m.put("last_student_rounds", recent.stream().filter(r -> r.round() == last && r.kind() == Kind.STUDENT)
+                .map(r -> r.modelId() + " " + r.version() + " " + (r.ended() ? r.outcome() : r.state().name())).toList());
+        m.put("queue", runs.counts());
         m.put("threshold", config.retrain().threshold());
         m.put("max_rounds", config.retrain().maxRounds());
         return m;
-    }
-
-    void stop(@Observes ShutdownEvent event) {
-        executor.shutdownNow();
-        try {
-            executor.awaitTermination(5, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
     }
 }

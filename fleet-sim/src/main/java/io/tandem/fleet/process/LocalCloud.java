@@ -5,19 +5,21 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The cloud side of a local run, as processes: the local stack (Kafka KRaft and MQTT) and the cloud teacher
- * on free ports, with the teacher, the data set and any further {@code tandem.*} settings given.
+ * The cloud side of a local run, as processes: the local stack (Kafka KRaft and MQTT), the cloud teacher on free
+ * ports, with the teacher, the data set and any further {@code tandem.*} settings given, and a retrain worker that
+ * trains what the cloud's pipeline queues.
  *
  * @param stack the local-stack process
  * @param cloud the cloud-teacher process
+ * @param worker the retrain-worker process
  * @param bootstrap Kafka bootstrap servers
  * @param mqttUrl MQTT broker URL
  * @param apiBase the cloud's HTTP base URL
  */
-public record LocalCloud(ChildProcess stack, ChildProcess cloud, String bootstrap, String mqttUrl, String apiBase) {
+public record LocalCloud(ChildProcess stack, ChildProcess cloud, ChildProcess worker, String bootstrap, String mqttUrl, String apiBase) {
 
     /**
-     * Starts the stack, waits until it is ready, then starts the cloud (not waiting for it).
+     * Starts the stack, waits until it is ready, then starts the cloud and a retrain worker (not waiting for them).
      *
      * @param settings further {@code -Dtandem.…} (or other {@code -D}) options of the cloud
      */
@@ -35,14 +37,18 @@ public record LocalCloud(ChildProcess stack, ChildProcess cloud, String bootstra
                 "--data-dir", work.resolve("local-stack").toString()), line -> line.startsWith("tandem local-stack READY"));
         stack.awaitLine(processes.remaining(), "READY");
         Path quarkusJar = processes.requireFile(Path.of("cloud-teacher/target/quarkus-app/quarkus-run.jar"));
-        List<String> command = new ArrayList<>(List.of(java, "-Xmx4g", "-Dai.djl.offline=true",
-                "-DOPT_OUT_TRACKING=true", "-Dquarkus.http.port=" + httpPort, "-Dtandem.public-url=" + apiBase,
+        List<String> command = new ArrayList<>(List.of(java, "-Xmx2g", "-Dquarkus.http.port=" + httpPort, "-Dtandem.public-url=" + apiBase,
                 "-Dtandem.mqtt.url=" + mqttUrl, "-Dtandem.kafka.bootstrap-servers=" + bootstrap,
                 "-Dtandem.data-dir=" + work.resolve("cloud"), "-Dtandem.teacher.onnx=" + teacherOnnx,
                 "-Dtandem.retrain.base-data=" + data));
         command.addAll(settings);
         command.addAll(List.of("-jar", quarkusJar.toString()));
         ChildProcess cloud = processes.launch("cloud", command, null);
-        return new LocalCloud(stack, cloud, bootstrap, mqttUrl, apiBase);
+        // Training runs here, not in the cloud: DJL offline before any of its classes load.
+        ChildProcess worker = processes.launch("worker", List.of(java, "-Xmx3g", "-Dai.djl.offline=true",
+                "-DOPT_OUT_TRACKING=true", "-cp", processes.classpath("retrain-worker"), "io.tandem.worker.RetrainWorker",
+                "--cloud", apiBase, "--id", "local-worker-1", "--work", work.resolve("worker").toString(), "--data",
+                data.toString()), null);
+        return new LocalCloud(stack, cloud, worker, bootstrap, mqttUrl, apiBase);
     }
 }

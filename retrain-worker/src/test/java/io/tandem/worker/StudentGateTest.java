@@ -1,4 +1,4 @@
-package io.tandem.cloud.retrain;
+package io.tandem.worker;
 
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;

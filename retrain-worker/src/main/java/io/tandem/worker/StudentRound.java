@@ -1,14 +1,13 @@
-package io.tandem.cloud.retrain;
+package io.tandem.worker;
 
-import io.tandem.cloud.teacher.TeacherModel;
 import io.tandem.distill.data.ImageSet;
 import io.tandem.distill.eval.Metrics;
 import io.tandem.distill.eval.OnnxClassifier;
-import io.tandem.cloud.drift.DriftMonitor;
 import io.tandem.distill.kd.FleetStudentRecipe;
 import io.tandem.distill.train.Augmentation;
 import io.tandem.distill.train.TrainConfig;
 import io.tandem.distill.zoo.Architecture;
+import io.tandem.proto.ManifestMetrics;
 import io.tandem.proto.v1.ModelManifest;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -32,8 +31,8 @@ final class StudentRound {
     }
 
     /** The data and settings of one round. */
-    record Inputs(Architecture architecture, TeacherModel teacher, ImageSet base, ImageSet heldOut, ImageSet eval,
-            EdgeExamples edge, TrainConfig config, int gateSamples, DriftMonitor drift) {
+    record Inputs(Architecture architecture, JobTeacher teacher, ImageSet base, ImageSet heldOut, ImageSet eval,
+            EdgeExamples edge, TrainConfig config, int gateSamples) {
     }
 
     private final PrintStream log;
@@ -44,10 +43,11 @@ final class StudentRound {
 
     /**
      * Distils a student for {@code group} ({@code ""} for the whole fleet) into {@code outDir} and gates it
-     * against {@code deployed}, the ONNX file the group runs now (none for the first student).
+     * against {@code deployed}, the ONNX file the group runs now (none for the first student). {@code site} is
+     * the group's recent input brightness (mean and spread, NaN when unknown), what its students learn to see.
      */
     Outcome run(Inputs in, String group, String modelId, String version, String parentVersion, Optional<Path> deployed,
-            Path outDir) {
+            double[] site, Path outDir) {
         List<EdgeExamples.Example> mine = in.edge().where(e -> group.isEmpty() || e.group().equals(group));
         List<EdgeExamples.Example> train = mine.stream().filter(e -> !TeacherAdaptation.validation(e)).toList();
         // The gate looks at what the group sees now: its most recent uploads, the held-out ones among them, and
@@ -59,8 +59,6 @@ final class StudentRound {
         String gateKind = audits.size() >= MIN_AUDIT_GATE ? "audit" : "uploaded";
         long human = train.stream().filter(EdgeExamples.Example::human).count();
         ModelManifest teacherManifest = in.teacher().manifest();
-        double[] site = group.isEmpty() ? new double[] {Double.NaN, Double.NaN}
-                : in.drift().recentInput(group).orElse(new double[] {Double.NaN, Double.NaN});
         var spec = teacherManifest.getInput();
         Augmentation augmentation = FleetStudentRecipe.augmentation(augmented(teacherManifest), spec.getMean(),
                 spec.getStd(), site[0], site[1]);
@@ -75,7 +73,7 @@ final class StudentRound {
                         .putDataBySource("human", human),
                 outDir, "student");
         if (!Double.isNaN(site[0])) {
-            m = m.toBuilder().putMetrics(DriftMonitor.REFERENCE_MEAN, site[0]).putMetrics(DriftMonitor.REFERENCE_STD,
+            m = m.toBuilder().putMetrics(ManifestMetrics.REFERENCE_MEAN, site[0]).putMetrics(ManifestMetrics.REFERENCE_STD,
                     site[1]).build();
         }
         Path onnx = outDir.resolve("student.onnx");
@@ -110,7 +108,7 @@ final class StudentRound {
 
     /** Whether the teacher learnt with camera augmentation; its students then do too, so they match it. */
     static boolean augmented(ModelManifest teacher) {
-        return teacher.getMetricsOrDefault(TeacherAdaptation.AUGMENTED, 0) > 0;
+        return teacher.getMetricsOrDefault(ManifestMetrics.AUGMENTED, 0) > 0;
     }
 
     /**

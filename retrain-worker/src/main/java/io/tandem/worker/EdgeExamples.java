@@ -1,21 +1,17 @@
-package io.tandem.cloud.retrain;
+package io.tandem.worker;
 
-import io.tandem.cloud.store.SampleStore;
-import io.tandem.cloud.teacher.TeacherModel;
 import io.tandem.distill.data.ImageSet;
 import io.tandem.distill.eval.Metrics;
 import io.tandem.distill.kd.EdgeSamples;
-import io.tandem.proto.v1.DType;
-import io.tandem.proto.v1.GateReason;
-import io.tandem.proto.v1.LabelledSample;
+import io.tandem.proto.v1.EdgeSample;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Predicate;
 
 /**
- * The fleet's stored samples as training data for one round: relabelled by the teacher in service now (not
- * the one that labelled them on arrival), with a person's label where there is one, and marked when the
- * device uploaded them as a random audit (the unbiased sample of what the group sees).
+ * The fleet's stored samples as training data for one run: labelled by the job's teacher (the one in service
+ * now, not the one that labelled them on arrival), with a person's label where there is one, and marked when
+ * the device uploaded them as a random audit (the unbiased sample of what the group sees).
  */
 final class EdgeExamples {
 
@@ -50,31 +46,23 @@ final class EdgeExamples {
         return new EdgeExamples(List.of(), rows, cols, classes);
     }
 
-    /** Every stored sample that fits the teacher's {@code rows x cols} input, relabelled by {@code teacher}. */
-    static EdgeExamples relabel(SampleStore store, TeacherModel teacher, int rows, int cols) {
+    /** Every sample of a job that fits the teacher's {@code rows x cols} input, labelled by {@code teacher}. */
+    static EdgeExamples relabel(List<EdgeSample> samples, JobTeacher teacher, int rows, int cols) {
         int classes = teacher.classes();
-        List<LabelledSample> usable = new ArrayList<>();
-        for (LabelledSample s : store.trainingSet()) {
-            var in = s.getExample().getInput();
-            if (in.getDtype() == DType.UINT8 && in.getData().size() == rows * cols) {
-                usable.add(s);
-            }
-        }
+        List<EdgeSample> usable = samples.stream().filter(s -> s.getPixels().size() == rows * cols).toList();
         List<Example> out = new ArrayList<>(usable.size());
         for (int start = 0; start < usable.size(); start += 256) {
-            List<LabelledSample> batch = usable.subList(start, Math.min(usable.size(), start + 256));
+            List<EdgeSample> batch = usable.subList(start, Math.min(usable.size(), start + 256));
             byte[][] raw = new byte[batch.size()][];
             for (int i = 0; i < raw.length; i++) {
-                raw[i] = batch.get(i).getExample().getInput().getData().toByteArray();
+                raw[i] = batch.get(i).getPixels().toByteArray();
             }
             float[] logits = teacher.logits(raw);
             for (int i = 0; i < raw.length; i++) {
-                LabelledSample s = batch.get(i);
-                String key = SampleStore.key(s);
+                EdgeSample s = batch.get(i);
                 float[] own = java.util.Arrays.copyOfRange(logits, i * classes, (i + 1) * classes);
-                int human = store.humanLabel(key).map(h -> h.getLabel()).orElse(-1);
-                out.add(new Example(key, s.getExample().getGroup(), raw[i], own, Metrics.argmax(own, 0, classes), human,
-                        s.getExample().getGateReason() == GateReason.RANDOM_AUDIT));
+                out.add(new Example(s.getKey(), s.getGroup(), raw[i], own, Metrics.argmax(own, 0, classes),
+                        s.getHumanLabel(), s.getAudit()));
             }
         }
         return new EdgeExamples(out, rows, cols, classes);

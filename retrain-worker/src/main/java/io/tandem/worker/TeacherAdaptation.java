@@ -1,6 +1,5 @@
-package io.tandem.cloud.retrain;
+package io.tandem.worker;
 
-import io.tandem.cloud.teacher.TeacherModel;
 import io.tandem.distill.calib.TemperatureScaling;
 import io.tandem.distill.data.ImageSet;
 import io.tandem.distill.data.Normalization;
@@ -12,6 +11,7 @@ import io.tandem.distill.train.TrainConfig;
 import io.tandem.distill.train.TrainedModel;
 import io.tandem.distill.zoo.Architecture;
 import io.tandem.distill.zoo.ModelZoo;
+import io.tandem.proto.ManifestMetrics;
 import io.tandem.proto.v1.ModelManifest;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -28,9 +28,6 @@ import java.util.TreeMap;
  * losing more than {@link #MAX_BASE_DROP} on the base test images.
  */
 final class TeacherAdaptation {
-
-    /** Manifest metric set to 1 on teachers that learnt with camera augmentation. */
-    static final String AUGMENTED = "augmented";
 
     /** Largest drop in base test accuracy a promoted teacher may show. */
     static final double MAX_BASE_DROP = 0.015;
@@ -54,7 +51,7 @@ final class TeacherAdaptation {
         return Math.floorMod(e.key().hashCode(), 3) == 0;
     }
 
-    Outcome run(TeacherModel teacher, ImageSet base, ImageSet eval, EdgeExamples edge, Settings s, String version,
+    Outcome run(JobTeacher teacher, ImageSet base, ImageSet eval, EdgeExamples edge, Settings s, String version,
             Path outDir) {
         ModelManifest current = teacher.manifest();
         Normalization norm = teacher.normalization();
@@ -113,7 +110,7 @@ final class TeacherAdaptation {
                     .putDataBySource("base", base.size()).putDataBySource("human", humanTrain.size())
                     .putDataBySource("pseudo", pseudo.size())
                     .putMetrics("eval_accuracy", candidateEval).putMetrics("eval_samples", eval.size())
-                    .putMetrics(AUGMENTED, 1)
+                    .putMetrics(ManifestMetrics.AUGMENTED, 1)
                     .putMetrics("parent_eval_accuracy", currentEval)
                     .putMetrics("human_val_samples", humanVal.size())
                     .putMetrics("human_val_accuracy", humanVal.isEmpty() ? 0 : candidateVal / (double) humanVal.size())
