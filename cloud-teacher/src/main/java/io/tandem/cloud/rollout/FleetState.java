@@ -105,12 +105,20 @@ public class FleetState {
         final Map<String, long[]> windows;
         /** The latest p99 latency each version reported, in ms; the newest versions. */
         final Map<String, Float> latencyP99Ms;
+        /** The latest p95 latency each version reported, in ms; the newest versions. */
+        final Map<String, Float> latencyP95Ms;
+        /** Restarts of the device while it ran each version (as its telemetry after the restart names it). */
+        final Map<String, Long> restarts;
+        /** The device's start count in its latest telemetry; 0 before this service heard one. */
+        long starts;
 
         Device(int versions) {
             deployStatus = newest(versions);
             results = newest(versions);
             windows = newest(versions);
             latencyP99Ms = newest(versions);
+            latencyP95Ms = newest(versions);
+            restarts = newest(versions);
         }
     }
 
@@ -167,6 +175,14 @@ public class FleetState {
                         d.latencyP50Ms = t.getLatencyP50Ms();
                         if (!t.getModelVersion().isEmpty()) {
                             d.latencyP99Ms.put(t.getModelVersion(), t.getLatencyP99Ms());
+                            if (t.getLatencyP95Ms() > 0) {
+                                d.latencyP95Ms.put(t.getModelVersion(), t.getLatencyP95Ms());
+                            }
+                            // A higher start count than last heard: the device restarted, and came back on this
+                            // version (the one it loads first after a start is the one it ran).
+                            if (d.starts > 0 && t.getStarts() > d.starts) {
+                                d.restarts.merge(t.getModelVersion(), t.getStarts() - d.starts, Long::sum);
+                            }
                             // As with results: the version a device reports running is active there, which heals
                             // an acknowledgement lost while the cloud was down (never over a failure it acked).
                             d.activeVersion = t.getModelVersion();
@@ -178,6 +194,9 @@ public class FleetState {
                             w[1] += t.getWindow().getEscalated();
                         }
                         d.rejectedMessages = t.getRejectedMessages();
+                        if (t.getStarts() > 0) {
+                            d.starts = t.getStarts();
+                        }
                         d.rollbacks = t.getRollbacks();
                         d.inferenceErrors = t.getInferenceErrors();
                         t.getUploadQueue().getStreamsList().forEach(q -> d.dropped.put(q.getStream(), q.getDropped()));
@@ -435,7 +454,8 @@ public class FleetState {
         long[] w = d.windows.getOrDefault(version, new long[2]);
         long[] r = d.results.getOrDefault(version, new long[3]);
         return new VersionReport(d.activeVersion, d.deployStatus.getOrDefault(version, ""), w[0], w[1], r[1], r[2],
-                d.latencyP99Ms.getOrDefault(version, Float.NaN), d.lastSeenMs);
+                d.latencyP95Ms.getOrDefault(version, Float.NaN), d.latencyP99Ms.getOrDefault(version, Float.NaN),
+                d.restarts.getOrDefault(version, 0L), d.lastSeenMs);
     }
 
     /**
@@ -447,10 +467,12 @@ public class FleetState {
      * @param escalated of those, frames the gate escalated
      * @param labelled results of the version whose true label was known (the audit sample)
      * @param correct of those, the correct ones
+     * @param latencyP95Ms the latest p95 latency the device reported on the version, NaN if none
      * @param latencyP99Ms the latest p99 latency the device reported on the version, NaN if none
+     * @param restarts times the device restarted while it ran the version, as far as this service heard
      */
     public record VersionReport(String activeVersion, String deployStatus, long frames, long escalated, long labelled,
-            long correct, float latencyP99Ms, long lastSeenMs) {
+            long correct, float latencyP95Ms, float latencyP99Ms, long restarts, long lastSeenMs) {
     }
 
     /** The devices of one fleet that last reported {@code group} (null: every device of the fleet), sorted. */

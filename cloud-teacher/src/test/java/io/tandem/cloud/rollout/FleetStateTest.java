@@ -8,6 +8,7 @@ import io.tandem.proto.Topics;
 import io.tandem.proto.v1.AnsweredBy;
 import io.tandem.proto.v1.InferenceResult;
 import io.tandem.proto.v1.ResultBatch;
+import io.tandem.proto.v1.Telemetry;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -15,7 +16,10 @@ import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
 
-/** Fleet accuracy and compute counted by who answered each frame. */
+/**
+ * Fleet accuracy and compute counted by who answered each frame; restarts, p95 latency and the running version
+ * read from telemetry.
+ */
 class FleetStateTest {
 
     private static InferenceResult.Builder result(int predicted, int truth, AnsweredBy who, long macs) {
@@ -44,5 +48,30 @@ class FleetStateTest {
         assertEquals(1.0, (double) teacher.get("accuracy"), 1e-9);
         assertEquals(1100L, teacher.get("macs_per_frame"));
         assertEquals(0.0, (double) ((Map<String, Object>) answers.get("STUDENT_FALLBACK")).get("accuracy"), 1e-9);
+    }
+
+    private static void telemetry(FleetState state, String version, long starts, float p95, long offset) {
+        Telemetry t = Telemetry.newBuilder().setSchemaVersion(Codecs.SCHEMA_VERSION).setDeviceId("cam-1").setFleet("f")
+                .setModelVersion(version).setStarts(starts).setLatencyP95Ms(p95).setLatencyP99Ms(p95 * 2).build();
+        TopicPartition tp = new TopicPartition(Topics.KAFKA_TELEMETRY, 0);
+        state.apply(new ConsumerRecords<>(Map.of(tp, List.of(new ConsumerRecord<>(Topics.KAFKA_TELEMETRY, 0, offset,
+                "cam-1", Codecs.TELEMETRY.encode(t)))), Map.of()));
+    }
+
+    @Test
+    void telemetryCountsRestartsOnTheVersionTheDeviceCameBackOn() {
+        FleetState state = new FleetState();
+        state.rejections = Rejections.standalone();
+        telemetry(state, "v1", 3, 2f, 0);
+        telemetry(state, "v2", 3, 2.5f, 1);
+        FleetState.VersionReport v2 = state.reports("f", List.of("cam-1"), "v2").get("cam-1");
+        assertEquals(0, v2.restarts(), "the first start count heard is the baseline, not a restart");
+        assertEquals("ACTIVE", v2.deployStatus(), "a device reporting v2 runs it, acknowledged or not");
+        assertEquals(2.5f, v2.latencyP95Ms());
+        telemetry(state, "v2", 5, 9f, 2);
+        v2 = state.reports("f", List.of("cam-1"), "v2").get("cam-1");
+        assertEquals(2, v2.restarts(), "two more starts, both on v2");
+        assertEquals(9f, v2.latencyP95Ms());
+        assertEquals(0, state.reports("f", List.of("cam-1"), "v1").get("cam-1").restarts());
     }
 }

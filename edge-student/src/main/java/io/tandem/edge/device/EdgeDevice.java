@@ -124,7 +124,9 @@ public final class EdgeDevice implements AutoCloseable {
         results = new ResultBatcher(queue, id, config.fleet(), config.group(), config.resultsBatch());
         uploader = new HardExampleUploader(queue, stats, id, config.fleet(), config.group());
         telemetry = new TelemetryReporter(queue, stats, id, config.fleet(), config.group(), this::activeVersion,
-                () -> window, updater::rollbacks, config.telemetryInterval(),
+                () -> window, updater::rollbacks,
+                // Each device object is one start of the agent on its work folder: the cloud counts restarts from it.
+                new SequenceCounter(config.workDir().resolve("starts")).next(), config.telemetryInterval(),
                 () -> results.flushIfOlderThan(config.telemetryInterval().toNanos()));
         teacher = config.joint().enabled() ? new TeacherClient(config.joint(), id, config.fleet()) : null;
         serving = new Thread(this::serve, id + "-serving");

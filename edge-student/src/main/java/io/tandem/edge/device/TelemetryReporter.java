@@ -26,13 +26,16 @@ final class TelemetryReporter implements AutoCloseable {
     private final Supplier<String> activeVersion;
     private final Supplier<WindowCounter> window;
     private final LongSupplier rollbacks;
+    /** Times the device started on its work folder, this start included. */
+    private final long starts;
     private final Thread thread;
     private volatile boolean running = true;
 
     TelemetryReporter(UploadQueue queue, DeviceStats stats, String deviceId, String fleet, String group,
-            Supplier<String> activeVersion, Supplier<WindowCounter> window, LongSupplier rollbacks, Duration interval,
-            Runnable onTick) {
+            Supplier<String> activeVersion, Supplier<WindowCounter> window, LongSupplier rollbacks, long starts,
+            Duration interval, Runnable onTick) {
         this.rollbacks = rollbacks;
+        this.starts = starts;
         this.group = group;
         this.window = window;
         this.queue = queue;
@@ -73,7 +76,8 @@ final class TelemetryReporter implements AutoCloseable {
                 .setUploadQueue(uploads).setInferenceErrors(stats.inferenceErrors())
                 .setRollbacks(rollbacks.getAsLong()).setTeacherAnswers(stats.teacherAnswers())
                 .setTeacherFallbacks(stats.teacherFallbacks()).setLatencyP50Ms(stats.latencyPercentile(50))
-                .setLatencyP99Ms(stats.latencyPercentile(99)).setRejectedMessages(stats.rejected());
+                .setLatencyP95Ms(stats.latencyPercentile(95)).setLatencyP99Ms(stats.latencyPercentile(99))
+                .setRejectedMessages(stats.rejected()).setStarts(starts);
         WindowCounter w = window.get();
         if (w != null) {
             t.setWindow(w.drain(version));

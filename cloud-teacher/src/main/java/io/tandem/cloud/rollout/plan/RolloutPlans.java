@@ -317,7 +317,11 @@ public class RolloutPlans {
 
     private static PlanSpec spec(String json) {
         try {
-            return JSON.readValue(json, PlanSpec.class);
+            PlanSpec s = JSON.readValue(json, PlanSpec.class);
+            // A plan stored before a stop condition existed takes that condition's default.
+            return new PlanSpec(s.modelId(), s.version(), s.fleet(), s.group(), s.devices(), s.waves(),
+                    s.successThreshold(), s.soakSeconds(), s.ackTimeoutSeconds(),
+                    (s.stop() == null ? StopConditions.DEFAULTS : s.stop()).complete());
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("a stored plan cannot be read: " + e.getMessage(), e);
         }

@@ -82,10 +82,19 @@ public final class WaveJudge {
         return new Verdict(Action.ADVANCE, true, active + " of " + n + " devices run " + plan.version());
     }
 
-    /** The first quality condition that tripped (escalation rate, audit accuracy, p99 latency), or null. */
+    /** The first quality condition that tripped (restarts, escalation rate, audit accuracy, p95 latency), or null. */
     static String quality(StopConditions stop, Collection<VersionReport> onNew, Collection<VersionReport> before) {
         Totals now = Totals.of(onNew);
         Totals was = Totals.of(before);
+        // Restarts are judged at once: a device that restarts on the new version needs no frames to show it.
+        double restartedNow = restartedShare(onNew);
+        double restartedBefore = restartedShare(before);
+        if (!onNew.isEmpty() && restartedNow - (Double.isNaN(restartedBefore) ? 0 : restartedBefore)
+                > stop.maxRestartRise()) {
+            return String.format("%.0f%% of the wave's devices restarted on the new version against %.0f%% on the"
+                    + " previous one, more than %.0f points more", 100 * restartedNow,
+                    Double.isNaN(restartedBefore) ? 0 : 100 * restartedBefore, 100 * stop.maxRestartRise());
+        }
         if (now.frames() >= stop.minFrames() && was.frames() >= stop.minFrames()
                 && now.escalationRate() - was.escalationRate() > stop.maxEscalationRise()) {
             return String.format("escalation rate rose from %.3f to %.3f (over %d frames), more than %.3f",
@@ -97,11 +106,11 @@ public final class WaveJudge {
                     was.accuracy(), now.accuracy(), now.labelled(), stop.maxAccuracyDrop());
         }
         // Latency right after a swap includes the new model's warm-up: judged, like escalations, on enough frames.
-        double p99 = median(onNew);
-        double p99Before = median(before);
-        if (now.frames() >= stop.minFrames() && !Double.isNaN(p99) && !Double.isNaN(p99Before) && p99Before > 0
-                && p99 > p99Before * (1 + stop.maxLatencyRise())) {
-            return String.format("median p99 latency rose from %.2f ms to %.2f ms, more than %.0f%%", p99Before, p99,
+        double p95 = median(onNew);
+        double p95Before = median(before);
+        if (now.frames() >= stop.minFrames() && !Double.isNaN(p95) && !Double.isNaN(p95Before) && p95Before > 0
+                && p95 > p95Before * (1 + stop.maxLatencyRise())) {
+            return String.format("median p95 latency rose from %.2f ms to %.2f ms, more than %.0f%%", p95Before, p95,
                     100 * stop.maxLatencyRise());
         }
         return null;
@@ -133,9 +142,15 @@ public final class WaveJudge {
         }
     }
 
-    /** The median of the devices' p99 latencies, NaN when none reported one. */
+    /** The share of devices that restarted on their version, NaN for none. */
+    static double restartedShare(Collection<VersionReport> reports) {
+        return reports.isEmpty() ? Double.NaN
+                : reports.stream().filter(r -> r.restarts() > 0).count() / (double) reports.size();
+    }
+
+    /** The median of the devices' p95 latencies, NaN when none reported one. */
     static double median(Collection<VersionReport> reports) {
-        double[] v = reports.stream().mapToDouble(VersionReport::latencyP99Ms).filter(x -> !Double.isNaN(x)).sorted()
+        double[] v = reports.stream().mapToDouble(VersionReport::latencyP95Ms).filter(x -> !Double.isNaN(x)).sorted()
                 .toArray();
         if (v.length == 0) {
             return Double.NaN;

@@ -17,12 +17,12 @@ class WaveJudgeTest {
 
     private static PlanSpec plan(double maxFailed, int soakSeconds) {
         return new PlanSpec("student", "v2", "f", null, null, List.of("50%", "100%"), 0.75, soakSeconds, 60,
-                new StopConditions(maxFailed, 0.10, 0.05, 1.0, 100)).complete(List.of("100%"), 0.9, 0);
+                new StopConditions(maxFailed, 0.10, 0.05, 1.0, 100, 0.10)).complete(List.of("100%"), 0.9, 0);
     }
 
     private static VersionReport on(String active, String status, long frames, long escalated, long labelled,
-            long correct, float p99) {
-        return new VersionReport(active, status, frames, escalated, labelled, correct, p99, 0);
+            long correct, float p95) {
+        return new VersionReport(active, status, frames, escalated, labelled, correct, p95, Float.NaN, 0, 0);
     }
 
     private static Map<String, VersionReport> allActive(long frames, long escalated, long labelled, long correct,
@@ -74,10 +74,25 @@ class WaveJudgeTest {
         assertTrue(escalations.reason().startsWith("escalation rate rose from 0.100 to 0.250"), escalations.reason());
         Verdict slow = WaveJudge.judge(plan(0, 0), WAVE, allActive(100, 10, 0, 0, 4.5f), BEFORE, 0, 0, 1);
         assertEquals(Action.STOP, slow.action());
-        assertTrue(slow.reason().contains("p99 latency rose from 2.00 ms to 4.50 ms"), slow.reason());
+        assertTrue(slow.reason().contains("p95 latency rose from 2.00 ms to 4.50 ms"), slow.reason());
         // The same latency over 40 frames, the first after the swap, is not judged yet.
         assertEquals(Action.ADVANCE, WaveJudge.judge(plan(0, 0), WAVE, allActive(10, 1, 0, 0, 4.5f), BEFORE, 0, 0, 1)
                 .action());
+    }
+
+    @Test
+    void devicesThatRestartOnTheNewVersionStopItAtOnce() {
+        Map<String, VersionReport> now = allActive(0, 0, 0, 0, Float.NaN);
+        now.put("a", new VersionReport("v2", "ACTIVE", 0, 0, 0, 0, Float.NaN, Float.NaN, 2, 0));
+        Verdict v = WaveJudge.judge(plan(0.5, 0), WAVE, now, BEFORE, 0, 0, 1);
+        assertEquals(Action.STOP, v.action(), "one device in four restarted, none before: 25 points, over 10");
+        assertTrue(v.reason().startsWith("25% of the wave's devices restarted on the new version against 0%"),
+                v.reason());
+        // The previous version restarted as often: no rise.
+        List<VersionReport> restless = List.of(new VersionReport("v1", "ACTIVE", 1000, 100, 500, 400, 2f, 3f, 1, 0),
+                on("v1", "ACTIVE", 1000, 100, 500, 400, 2.0f), on("v1", "ACTIVE", 1000, 100, 500, 400, 2.0f),
+                on("v1", "ACTIVE", 1000, 100, 500, 400, 2.0f));
+        assertEquals(Action.ADVANCE, WaveJudge.judge(plan(0.5, 0), WAVE, now, restless, 0, 0, 1).action());
     }
 
     @Test
