@@ -3,6 +3,12 @@ package io.tandem.cloud.config;
 import io.smallrye.config.ConfigMapping;
 import io.tandem.distill.data.FashionMnist;
 import io.smallrye.config.WithDefault;
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.DecimalMax;
+import jakarta.validation.constraints.DecimalMin;
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.Pattern;
 import java.nio.file.Path;
 import java.util.Optional;
 
@@ -22,31 +28,39 @@ public interface TandemConfig {
     String publicUrl();
 
     /** MQTT side. */
+    @Valid
     Mqtt mqtt();
 
     /** Kafka side. */
+    @Valid
     Kafka kafka();
 
     /** The teacher model. */
+    @Valid
     Teacher teacher();
 
     /** Retraining. */
+    @Valid
     Retrain retrain();
 
     /** Rollouts. */
+    @Valid
     Rollout rollout();
 
     /** The control plane's database. */
+    @Valid
     Db db();
 
     /** Drift detection. */
+    @Valid
     Drift drift();
 
     /** The sample store's memory bounds. */
+    @Valid
     Store store();
 
     /** Extra retrain triggers, in Sedna's shape; {@code new_labelled_samples >= retrain.threshold} is built in. */
-    java.util.List<Trigger> triggers();
+    java.util.List<@Valid Trigger> triggers();
 
     /** One retrain trigger: {@code tandem.triggers[0].metric=drift_score}, {@code .operator=>}, ... */
     interface Trigger {
@@ -62,6 +76,7 @@ public interface TandemConfig {
 
         /** How often the rule is checked, in seconds, 1..86400. */
         @WithDefault("10")
+        @Min(1) @Max(86400)
         int checkPeriodSeconds();
 
         /** The device group a group metric is restricted to; all groups when absent. */
@@ -69,6 +84,7 @@ public interface TandemConfig {
     }
 
     /** The MQTT-to-Kafka bridge. */
+    @Valid
     Bridge bridge();
 
     /** The MQTT-to-Kafka bridge's connections. */
@@ -83,10 +99,12 @@ public interface TandemConfig {
          * broker hands each message to one of them and its in-flight window counts per connection.
          */
         @WithDefault("1")
+        @Min(1) @Max(64)
         int connections();
 
         /** The shared-subscription group the connections join when there are several. */
         @WithDefault("tandem-bridge")
+        @Pattern(regexp = "[A-Za-z0-9_-]{1,64}", message = "must be 1 to 64 letters, digits, '_' or '-'")
         String sharedGroup();
     }
 
@@ -94,6 +112,7 @@ public interface TandemConfig {
     Component labeler();
 
     /** The fleet-state consumer of acknowledgements, telemetry and results. */
+    @Valid
     Fleet fleet();
 
     /** The fleet-state consumer and its memory bounds. */
@@ -104,14 +123,17 @@ public interface TandemConfig {
 
         /** Devices kept; beyond it the one silent longest is forgotten and counted, 1..10,000,000. */
         @WithDefault("100000")
+        @Min(1) @Max(10000000)
         int maxDevices();
 
         /** Model versions whose status and results each device keeps (the newest), 1..1,000. */
         @WithDefault("32")
+        @Min(1) @Max(1000)
         int versionsPerDevice();
 
         /** Seconds between two saves of the devices that changed to the database, 1..3600. */
         @WithDefault("5")
+        @Min(1) @Max(3600)
         int saveSeconds();
     }
 
@@ -134,10 +156,12 @@ public interface TandemConfig {
 
         /** QoS 1 messages in flight per client, 10..65535; Paho's own default of 10 stalls under load. */
         @WithDefault("1000")
+        @Min(10) @Max(65535)
         int maxInflight();
 
         /** Keep-alive interval in seconds, 1..3600. */
         @WithDefault("10")
+        @Min(1) @Max(3600)
         int keepAliveSeconds();
 
         /** The cloud's MQTT user name, when the broker requires credentials. */
@@ -180,18 +204,22 @@ public interface TandemConfig {
 
         /** Partitions of each topic the service creates, 1..1024. */
         @WithDefault("4")
+        @Min(1) @Max(1024)
         int topicPartitions();
 
         /** Replication factor of each topic the service creates, 1..16. */
         @WithDefault("1")
+        @Min(1) @Max(16)
         short topicReplicationFactor();
 
         /** Producer {@code linger.ms}: how long the bridge waits to fill a batch, 0..1000. */
         @WithDefault("5")
+        @Min(0) @Max(1000)
         int lingerMs();
 
         /** Producer {@code delivery.timeout.ms}: how long a record may take to be acknowledged, 1000..86400000. */
         @WithDefault("120000")
+        @Min(1000) @Max(86400000)
         int deliveryTimeoutMs();
 
         /**
@@ -202,6 +230,7 @@ public interface TandemConfig {
 
         /** Consumer {@code max.poll.records}: records the labeler and fleet state take per poll, 1..10000. */
         @WithDefault("256")
+        @Min(1) @Max(10000)
         int maxPollRecords();
     }
 
@@ -212,6 +241,7 @@ public interface TandemConfig {
 
         /** ONNX Runtime intra-op threads for labelling. */
         @WithDefault("1")
+        @Min(1)
         int threads();
     }
 
@@ -219,10 +249,12 @@ public interface TandemConfig {
     interface Retrain {
         /** New labelled samples that trigger a retrain; 1..1,000,000. */
         @WithDefault("500")
+        @Min(1) @Max(1000000)
         int threshold();
 
         /** Most automatic retrains per process; 0 means no limit. */
         @WithDefault("0")
+        @Min(0)
         int maxRounds();
 
         /** Student architecture. */
@@ -235,10 +267,12 @@ public interface TandemConfig {
 
         /** First N base training images used; all when larger than the set. */
         @WithDefault("60000")
+        @Min(1)
         int baseLimit();
 
         /** Held-out test images for the manifest's accuracy. */
         @WithDefault("2000")
+        @Min(1)
         int evalLimit();
 
         /** Epochs. */
@@ -267,6 +301,7 @@ public interface TandemConfig {
 
         /** Base images per adaptation round (a prefix of the base data), 100..1,000,000. */
         @WithDefault("6000")
+        @Min(100) @Max(1000000)
         int adaptationBaseLimit();
 
         /** Whether rounds fine-tune the teacher on the fleet's data (co-evolution). */
@@ -275,22 +310,27 @@ public interface TandemConfig {
 
         /** New human labels a teacher round waits for, 0..100,000. */
         @WithDefault("5")
+        @Min(0) @Max(100000)
         int teacherMinNewHumanLabels();
 
         /** Epochs of a teacher round, 1..100. */
         @WithDefault("1")
+        @Min(1) @Max(100)
         int teacherEpochs();
 
         /** Learning rate of a teacher round (Adam). */
         @WithDefault("0.0003")
+        @DecimalMin(value = "0", inclusive = false) @DecimalMax(value = "1", inclusive = false)
         float teacherLearningRate();
 
         /** Top probability at which the teacher's own label of a sample is trusted as a pseudo-label, (0, 1]. */
         @WithDefault("0.9")
+        @DecimalMin(value = "0", inclusive = false) @DecimalMax("1")
         float pseudoLabelConfidence();
 
         /** Times each human-labelled sample is repeated in a teacher round, 1..100. */
         @WithDefault("5")
+        @Min(1) @Max(100)
         int humanRepeat();
 
         /** Whether each round also distils a student for the whole fleet (the bootstrap v1 always is). */
@@ -303,6 +343,7 @@ public interface TandemConfig {
 
         /** Samples a group must have sent before it gets a student of its own, 1..1,000,000. */
         @WithDefault("40")
+        @Min(1) @Max(1000000)
         int siteMinSamples();
 
         /**
@@ -310,6 +351,7 @@ public interface TandemConfig {
          * there are 8), 10..100,000.
          */
         @WithDefault("150")
+        @Min(10) @Max(100000)
         int gateSamples();
 
         /**
@@ -317,6 +359,7 @@ public interface TandemConfig {
          * machine's), {@code qdq} (integer kernels), {@code weight-only}, or {@code off} (FP32).
          */
         @WithDefault("auto")
+        @Pattern(regexp = "auto|qdq|weight-only|off", message = "must be auto, qdq, weight-only or off")
         String int8();
 
         /** Whether retraining (and the bootstrap of v1) runs at all. */
@@ -332,10 +375,12 @@ public interface TandemConfig {
          * another worker, 10..86,400 (workers report every 2 s).
          */
         @WithDefault("120")
+        @Min(10) @Max(86400)
         int leaseSeconds();
 
         /** Times a run is handed out before it fails for good (workers that died on it), 1..100. */
         @WithDefault("3")
+        @Min(1) @Max(100)
         int maxAttempts();
     }
 
@@ -343,44 +388,54 @@ public interface TandemConfig {
     interface Drift {
         /** Frames a newly deployed version answers in a group before its baseline is complete, 10..1,000,000. */
         @WithDefault("400")
+        @Min(10) @Max(1000000)
         long baselineFrames();
 
         /** Frames of the recent span compared with the baseline, 10..1,000,000. */
         @WithDefault("400")
+        @Min(10) @Max(1000000)
         long recentFrames();
     }
 
     /** The live dashboard ({@code /dashboard/}) and the loop history it plots. */
+    @Valid
     Dashboard dashboard();
 
     /** Dashboard settings. */
     interface Dashboard {
         /** Seconds between two samples of the loop per site, 1..3600. */
         @WithDefault("5")
+        @Min(1) @Max(3600)
         int sampleSeconds();
 
         /** Samples kept per site (and drift onsets in all), 10..100,000. */
         @WithDefault("720")
+        @Min(10) @Max(100000)
         int points();
 
         /** A site's drift onset: its drift score rising above this, 0..1. */
         @WithDefault("0.2")
+        @DecimalMin("0") @DecimalMax("1")
         double driftOnset();
 
         /** Seconds between two live updates pushed to an open dashboard, 1..3600. */
         @WithDefault("2")
+        @Min(1) @Max(3600)
         int pushSeconds();
 
         /** A device silent this long is shown as silent, 1..86,400. */
         @WithDefault("120")
+        @Min(1) @Max(86400)
         int silentSeconds();
 
         /** Samples of the label queue shown, 0..1,000. */
         @WithDefault("50")
+        @Min(0) @Max(1000)
         int labelRows();
 
         /** Rollout plans shown, newest first, 1..1,000. */
         @WithDefault("50")
+        @Min(1) @Max(1000)
         int rolloutRows();
     }
 
@@ -388,6 +443,7 @@ public interface TandemConfig {
     interface Store {
         /** The most recent samples held in memory and trained on (plus those a person labelled), 1..2,000,000. */
         @WithDefault("50000")
+        @Min(1) @Max(2000000)
         int windowSamples();
 
         /** Keys whose content is remembered to recognise redeliveries and reused sequences, window..20,000,000. */
@@ -396,6 +452,7 @@ public interface TandemConfig {
     }
 
     /** Joint inference: the teacher answering the frames devices escalate ({@code POST /api/teacher/infer}). */
+    @Valid
     Joint joint();
 
     /** Joint inference settings. */
@@ -406,14 +463,17 @@ public interface TandemConfig {
 
         /** Frames that may wait for the teacher; beyond it requests get 429 with a retry hint. 1..1,000,000. */
         @WithDefault("1024")
+        @Min(1) @Max(1000000)
         int queueCapacity();
 
         /** Frames the teacher answers in one batch, 1..1024. */
         @WithDefault("64")
+        @Min(1) @Max(1024)
         int maxBatch();
 
         /** How long the first frame of a batch waits for others, in ms, 0..100. */
         @WithDefault("2")
+        @Min(0) @Max(100)
         int maxWaitMs();
     }
 
@@ -430,12 +490,14 @@ public interface TandemConfig {
     }
 
     /** Model signing. */
+    @Valid
     Signing signing();
 
     /** Model signing settings. */
     interface Signing {
         /** How long a signed deploy statement may be applied, in hours, 1..8760. */
         @WithDefault("168")
+        @Min(1) @Max(8760)
         int validityHours();
     }
 
@@ -451,6 +513,7 @@ public interface TandemConfig {
 
         /** Confidence threshold sent with deploy commands: inputs under it are escalated. */
         @WithDefault("0.6")
+        @DecimalMin("0") @DecimalMax("1")
         float confidenceThreshold();
 
         /**
@@ -462,14 +525,17 @@ public interface TandemConfig {
 
         /** Share of a wave's devices that must run the new version before the next wave starts, 0..1. */
         @WithDefault("0.9")
+        @DecimalMin("0") @DecimalMax("1")
         double successThreshold();
 
         /** How long a wave is watched after it reached the success threshold before the next one starts. */
         @WithDefault("0")
+        @Min(0) @Max(86400)
         int soakSeconds();
 
         /** How often running plans are evaluated, in milliseconds, 100..60000. */
         @WithDefault("1000")
+        @Min(100) @Max(60000)
         int tickMs();
     }
 
@@ -487,6 +553,7 @@ public interface TandemConfig {
 
         /** Connections in the pool, 2..64 (Flyway holds two while it migrates). */
         @WithDefault("4")
+        @Min(2) @Max(64)
         int poolSize();
     }
 }

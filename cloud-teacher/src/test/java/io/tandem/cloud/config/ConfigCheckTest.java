@@ -52,4 +52,17 @@ class ConfigCheckTest {
         assertEquals(List.of(), problems(Map.of("tandem.retrain.threshold", "1", "tandem.kafka.linger-ms", "1000",
                 "tandem.mqtt.max-inflight", "10", "tandem.rollout.confidence-threshold", "1")));
     }
+
+    @Test
+    void beanValidationNamesNestedKeysAndListElements() {
+        List<String> problems = problems(Map.of("tandem.retrain.int8", "fast", "tandem.joint.max-batch", "0",
+                "tandem.dashboard.drift-onset", "2", "tandem.triggers[0].metric", "drift_score", "tandem.triggers[0].threshold", "0.2",
+                "tandem.triggers[0].check-period-seconds", "0"));
+        assertTrue(problems.contains("tandem.retrain.int8 must be auto, qdq, weight-only or off, got fast"), problems.toString());
+        assertTrue(problems.contains("tandem.joint.max-batch must be greater than or equal to 1, got 0"), problems.toString());
+        assertTrue(problems.contains("tandem.dashboard.drift-onset must be less than or equal to 1, got 2.0"),
+                problems.toString());
+        assertTrue(problems.stream().anyMatch(p -> p.startsWith("tandem.triggers[0].check-period-seconds")),
+                problems.toString());
+    }
 }
