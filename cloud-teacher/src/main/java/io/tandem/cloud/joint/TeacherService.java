@@ -4,7 +4,6 @@ import io.quarkus.runtime.ShutdownEvent;
 import io.tandem.cloud.config.TandemConfig;
 import io.tandem.cloud.teacher.TeacherModel;
 import io.tandem.distill.calib.TemperatureScaling;
-import io.tandem.distill.zoo.ModelZoo;
 import io.tandem.proto.Codecs;
 import io.tandem.proto.v1.ModelManifest;
 import io.tandem.proto.v1.TeacherAnswer;
@@ -194,16 +193,12 @@ public class TeacherService {
         throughput = 0.9 * throughput + 0.1 * rate;
     }
 
-    /** The teacher's MACs per frame: its manifest's, or its architecture's when an older manifest has none. */
+    /**
+     * The teacher's MACs per frame, as its manifest says (0: unknown, an older manifest). Not looked up in the model
+     * zoo: the zoo builds DJL blocks, and this service carries no DJL.
+     */
     private static long macs(ModelManifest m) {
-        if (m.getMacs() > 0 || m.getArchitecture().isEmpty()) {
-            return m.getMacs();
-        }
-        try {
-            return ModelZoo.get(m.getArchitecture()).macs();
-        } catch (IllegalArgumentException e) {
-            return 0;
-        }
+        return m.getMacs();
     }
 
     /** Counters, for {@code GET /api/teacher/stats}. */
