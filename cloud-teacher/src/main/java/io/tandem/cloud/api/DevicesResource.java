@@ -12,7 +12,6 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
-import java.util.Map;
 import java.util.Set;
 
 /**
@@ -65,11 +64,15 @@ public class DevicesResource {
         return Response.noContent().build();
     }
 
+    /** Who holds credentials: every user of the broker the cloud issued, its own among them. */
+    public record Holders(Set<String> users) {
+    }
+
     /** Who holds credentials. */
     @GET
     @Path("/credentials")
-    public Map<String, Set<String>> holders() {
+    public Holders holders() {
         requireEnabled();
-        return Map.of("users", credentials.users());
+        return new Holders(credentials.users());
     }
 }

@@ -20,10 +20,19 @@ public class KeysResource {
     @Inject
     ModelSigner signer;
 
+    /**
+     * The signing keys.
+     *
+     * @param current the id of the key that signs now
+     * @param keys every public key devices may pin, by id (base64 X.509)
+     */
+    public record Keys(String current, Map<String, String> keys) {
+    }
+
     /** The public keys and the current one. */
     @GET
-    public Map<String, Object> keys() {
-        return Map.of("current", signer.currentKeyId(), "keys", signer.publicKeys());
+    public Keys keys() {
+        return new Keys(signer.currentKeyId(), signer.publicKeys());
     }
 
     /** The key that signs now, as base64 text: what a provisioning script hands a device ({@code --trusted-key}). */
@@ -37,8 +46,8 @@ public class KeysResource {
     /** Rotates the signing key. */
     @POST
     @Path("/rotate")
-    public Map<String, Object> rotate() {
+    public Keys rotate() {
         String id = signer.rotate();
-        return Map.of("current", id, "keys", signer.publicKeys());
+        return new Keys(id, signer.publicKeys());
     }
 }

@@ -96,7 +96,8 @@ public class ApiAuth {
             return Optional.of(Role.WORKER);
         }
         boolean artifact = method.equals("GET") && (path.endsWith("/artifact") || path.endsWith("/fallback"));
-        if (artifact || (method.equals("POST") && path.endsWith("/api/teacher/infer"))) {
+        if (artifact || (method.equals("POST") && (path.endsWith("/api/teacher/infer")
+                || path.endsWith("/api/v1/teacher/infer")))) {
             return Optional.of(Role.DEVICE);
         }
         return Optional.of(method.equals("GET") || method.equals("HEAD") ? Role.READER : Role.OPERATOR);
