@@ -88,6 +88,9 @@ public class RetrainPipeline {
     @Inject
     PipelineRuns runs;
 
+    /** How long a queued run may wait for its first worker before the log says no worker seems to run. */
+    private static final long UNCLAIMED_WARNING_MS = 60_000;
+    private final java.util.Set<String> warnedUnclaimed = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private ScheduledExecutorService leases;
     private volatile boolean active;
     private volatile long samplesAtLastTraining;
@@ -401,6 +404,18 @@ public class RetrainPipeline {
 
     private void expireLeases() {
         try {
+            long now = System.currentTimeMillis();
+            int last = runs.lastRound();
+            if (last > 0) {
+                for (Run run : runs.round(last)) {
+                    if (run.state() == State.QUEUED && run.attempts() == 0 && now - run.createdMs() > UNCLAIMED_WARNING_MS
+                            && warnedUnclaimed.add(run.id())) {
+                        LOG.warnf("run %s (%s %s) has waited %d s and no retrain worker claimed it: is one running?"
+                                + " (java -cp ... io.tandem.worker.RetrainWorker --cloud %s)", run.id(), run.modelId(),
+                                run.version(), (now - run.createdMs()) / 1000, config.publicUrl());
+                    }
+                }
+            }
             long silentSince = System.currentTimeMillis() - config.retrain().leaseSeconds() * 1000L;
             for (Run run : runs.expireLeases(silentSince, config.retrain().maxAttempts())) {
                 LOG.warnf("run %s: worker %s silent for %d s; %s", run.id(), run.worker(), config.retrain().leaseSeconds(),
