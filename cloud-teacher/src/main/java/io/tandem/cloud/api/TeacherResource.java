@@ -14,7 +14,6 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
@@ -86,7 +85,7 @@ public class TeacherResource {
     @GET
     @Path("/stats")
     @Produces(MediaType.APPLICATION_JSON)
-    public Map<String, Object> stats() {
+    public TeacherService.Stats stats() {
         return service.stats();
     }
 

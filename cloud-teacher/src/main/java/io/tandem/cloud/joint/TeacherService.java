@@ -1,5 +1,6 @@
 package io.tandem.cloud.joint;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import io.quarkus.runtime.ShutdownEvent;
 import io.tandem.cloud.config.TandemConfig;
 import io.tandem.cloud.teacher.TeacherModel;
@@ -12,8 +13,6 @@ import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -201,19 +200,25 @@ public class TeacherService {
         return m.getMacs();
     }
 
-    /** Counters, for {@code GET /api/teacher/stats}. */
-    public Map<String, Object> stats() {
-        Map<String, Object> s = new TreeMap<>();
-        s.put("accepted", accepted.get());
-        s.put("refused_queue_full", refused.get());
-        s.put("expired_in_queue", expired.get());
-        s.put("answered", answered.get());
-        s.put("failed", failed.get());
-        s.put("batches", batches.get());
-        s.put("waiting", queue == null ? 0 : queue.size());
-        s.put("queue_capacity", config.joint().queueCapacity());
-        s.put("answers_per_second_in_batches", Math.round(throughput));
-        return s;
+    /**
+     * The joint-inference counters.
+     *
+     * @param accepted frames taken into the queue
+     * @param refusedQueueFull frames refused because the queue was full (429)
+     * @param expiredInQueue frames whose budget ran out while they waited
+     * @param waiting frames in the queue now
+     * @param answersPerSecondInBatches the teacher's recent rate while answering batches
+     */
+    public record Stats(long accepted, @JsonProperty("refused_queue_full") long refusedQueueFull,
+            @JsonProperty("expired_in_queue") long expiredInQueue, long answered, long failed, long batches, int waiting,
+            @JsonProperty("queue_capacity") int queueCapacity,
+            @JsonProperty("answers_per_second_in_batches") long answersPerSecondInBatches) {
+    }
+
+    /** Counters, for {@code GET /api/v1/teacher/stats}. */
+    public Stats stats() {
+        return new Stats(accepted.get(), refused.get(), expired.get(), answered.get(), failed.get(), batches.get(),
+                queue == null ? 0 : queue.size(), config.joint().queueCapacity(), Math.round(throughput));
     }
 
     void stop(@Observes ShutdownEvent event) {

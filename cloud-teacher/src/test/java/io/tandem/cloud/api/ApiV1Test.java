@@ -59,6 +59,9 @@ class ApiV1Test {
                         .setDtype(io.tandem.proto.v1.DType.UINT8)
                         .setData(com.google.protobuf.ByteString.copyFrom(new byte[784]))).build().toByteArray();
         given().contentType("application/x-protobuf").body(frame).post("/api/v1/teacher/infer").then().statusCode(200);
+        given().get("/api/v1/teacher/stats").then().statusCode(200)
+                .body("answered", org.hamcrest.Matchers.greaterThanOrEqualTo(1))
+                .body("refused_queue_full", org.hamcrest.Matchers.greaterThanOrEqualTo(0));
     }
 
     @Test
