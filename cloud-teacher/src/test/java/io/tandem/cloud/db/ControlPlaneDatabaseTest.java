@@ -14,7 +14,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -22,28 +21,17 @@ import org.junit.jupiter.api.Test;
  * The fleet's and the triggers' tables on both databases the service runs on (the embedded H2 file and a real
  * PostgreSQL server): what one pool wrote, the next reads, as a restarted service does.
  */
-class ControlPlaneDatabaseTest {
+class ControlPlaneDatabaseTest extends OnBothDatabases {
 
-    private static PostgresServer postgres;
     private static Path h2Dir;
 
     @BeforeAll
     static void start() throws Exception {
-        postgres = PostgresServer.start();
         h2Dir = Files.createTempDirectory("tandem-h2-cp");
     }
 
-    @AfterAll
-    static void stop() throws Exception {
-        postgres.close();
-    }
-
-    private static HikariDataSource openPostgres() {
-        return TestDatabases.postgres(postgres);
-    }
-
     private static HikariDataSource openH2() {
-        return TestDatabases.embedded(h2Dir);
+        return openEmbedded(h2Dir);
     }
 
     @Test

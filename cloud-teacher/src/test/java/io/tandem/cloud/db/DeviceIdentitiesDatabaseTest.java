@@ -15,8 +15,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Supplier;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -24,29 +22,17 @@ import org.junit.jupiter.api.Test;
  * in, issued and revoked credentials are recorded, and a restarted service (a new pool, the broker's files lost)
  * writes the same files again from the database, hashes only.
  */
-class DeviceIdentitiesDatabaseTest {
-
-    private static PostgresServer postgres;
-
-    @BeforeAll
-    static void start() throws Exception {
-        postgres = PostgresServer.start();
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        postgres.close();
-    }
+class DeviceIdentitiesDatabaseTest extends OnBothDatabases {
 
     @Test
     void postgresKeepsTheIdentities() throws Exception {
-        lifecycle(Files.createTempDirectory("tandem-ids-pg"), () -> TestDatabases.postgres(postgres));
+        lifecycle(Files.createTempDirectory("tandem-ids-pg"), () -> openPostgres());
     }
 
     @Test
     void theEmbeddedFileKeepsTheIdentities() throws Exception {
         Path data = Files.createTempDirectory("tandem-ids-h2");
-        lifecycle(data, () -> TestDatabases.embedded(data));
+        lifecycle(data, () -> openEmbedded(data));
     }
 
     private void lifecycle(Path data, Supplier<HikariDataSource> open) throws Exception {

@@ -25,8 +25,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -34,30 +32,18 @@ import org.junit.jupiter.api.Test;
  * for the next (a new pool), in order; a version is never registered twice; a version folder prepared on disk (a
  * registry from before the database) is taken in, one whose artifact does not match its manifest is not.
  */
-class ModelRegistryDatabaseTest {
-
-    private static PostgresServer postgres;
-
-    @BeforeAll
-    static void start() throws Exception {
-        postgres = PostgresServer.start();
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        postgres.close();
-    }
+class ModelRegistryDatabaseTest extends OnBothDatabases {
 
     @Test
     void postgresKeepsTheRegistry() throws Exception {
         Path data = Files.createTempDirectory("tandem-registry-pg");
-        lifecycle(data, () -> TestDatabases.postgres(postgres));
+        lifecycle(data, () -> openPostgres());
     }
 
     @Test
     void theEmbeddedFileKeepsTheRegistry() throws Exception {
         Path data = Files.createTempDirectory("tandem-registry-h2");
-        lifecycle(data, () -> TestDatabases.embedded(data));
+        lifecycle(data, () -> openEmbedded(data));
     }
 
     private void lifecycle(Path data, Supplier<HikariDataSource> open) throws Exception {

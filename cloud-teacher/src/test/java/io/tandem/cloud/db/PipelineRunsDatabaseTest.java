@@ -22,7 +22,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -31,30 +30,23 @@ import org.junit.jupiter.api.Test;
  * workers racing for runs each get a different one and every run is handed out once, a silent worker's run goes
  * back to the queue and fails after its last attempt, and a restarted service (a new pool) finds it all.
  */
-class PipelineRunsDatabaseTest {
+class PipelineRunsDatabaseTest extends OnBothDatabases {
 
-    private static PostgresServer postgres;
     private static Path h2Dir;
 
     @BeforeAll
     static void start() throws Exception {
-        postgres = PostgresServer.start();
         h2Dir = Files.createTempDirectory("tandem-h2-runs");
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        postgres.close();
     }
 
     @Test
     void postgresQueuesRunsForWorkers() throws Exception {
-        lifecycle(() -> TestDatabases.postgres(postgres));
+        lifecycle(() -> openPostgres());
     }
 
     @Test
     void theEmbeddedFileQueuesRunsForWorkers() throws Exception {
-        lifecycle(() -> TestDatabases.embedded(h2Dir));
+        lifecycle(() -> openEmbedded(h2Dir));
     }
 
     private void lifecycle(Supplier<HikariDataSource> open) throws Exception {

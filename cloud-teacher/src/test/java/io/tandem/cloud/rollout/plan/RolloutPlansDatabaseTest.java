@@ -8,8 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.zaxxer.hikari.HikariDataSource;
 import io.tandem.cloud.db.Database;
-import io.tandem.cloud.db.PostgresServer;
-import io.tandem.cloud.db.TestDatabases;
 import io.tandem.cloud.rollout.plan.RolloutPlans.DeviceState;
 import io.tandem.cloud.rollout.plan.RolloutPlans.Plan;
 import io.tandem.cloud.rollout.plan.RolloutPlans.State;
@@ -21,7 +19,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -30,28 +27,17 @@ import org.junit.jupiter.api.Test;
  * embedded H2 file (the default) and a real PostgreSQL server; a plan outlives the pool that wrote it, as it
  * outlives a restart of the service.
  */
-class RolloutPlansDatabaseTest {
+class RolloutPlansDatabaseTest extends io.tandem.cloud.db.OnBothDatabases {
 
-    private static PostgresServer postgres;
     private static Path h2Dir;
 
     @BeforeAll
     static void start() throws Exception {
-        postgres = PostgresServer.start();
         h2Dir = Files.createTempDirectory("tandem-h2");
     }
 
-    @AfterAll
-    static void stop() throws Exception {
-        postgres.close();
-    }
-
-    private static HikariDataSource openPostgres() {
-        return TestDatabases.postgres(postgres);
-    }
-
     private static HikariDataSource openH2() {
-        return TestDatabases.embedded(h2Dir);
+        return openEmbedded(h2Dir);
     }
 
     private static RolloutPlans plans(HikariDataSource pool) {
