@@ -97,7 +97,7 @@ public class RolloutController {
                 .setRolloutId(rolloutId != null ? rolloutId
                         : "r-" + UUID.randomUUID().toString().substring(0, 8)).setModelId(modelId)
                 .setModelVersion(version)
-                .setArtifactUrl(config.publicUrl() + "/api/models/" + modelId + "/" + version + "/artifact")
+                .setArtifactUrl(config.publicUrl() + "/api/v1/models/" + modelId + "/" + version + "/artifact")
                 .setSha256(m.getSha256()).setSizeBytes(m.getSizeBytes())
                 .setConfidenceThreshold(config.rollout().confidenceThreshold())
                 .setIssuedAtMs(System.currentTimeMillis()).setManifest(m).build(), m);

@@ -83,6 +83,13 @@ class ApiAuthTest {
         byte[] bytes = given().header("Authorization", bearer(WithTokens.DEVICE)).get(artifact).then().statusCode(200)
                 .extract().asByteArray();
         assertEquals(Files.size(onnx), bytes.length);
+        // The same files under /api/v1, where deploy commands now point.
+        String v1 = "/api/v1/models/student/auth-1/artifact";
+        given().header("Authorization", bearer(WithTokens.READER)).get(v1).then().statusCode(403);
+        assertEquals(Files.size(onnx), given().header("Authorization", bearer(WithTokens.DEVICE)).get(v1).then()
+                .statusCode(200).extract().asByteArray().length);
+        given().header("Authorization", bearer(WithTokens.READER)).get("/api/v1/models/student/auth-1/manifest").then()
+                .statusCode(200).body(containsString("auth-1"));
 
         TeacherClient.Settings joint = new TeacherClient.Settings(teacher.toString(), 10_000, 1_000, 3,
                 Duration.ofSeconds(1));

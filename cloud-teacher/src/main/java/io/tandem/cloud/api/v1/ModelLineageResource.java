@@ -1,5 +1,6 @@
 package io.tandem.cloud.api.v1;
 
+import io.tandem.cloud.api.ModelFilesResource;
 import io.tandem.cloud.api.Problems;
 import io.tandem.cloud.lineage.Lineage;
 import io.tandem.cloud.lineage.ModelFamily;
@@ -16,11 +17,13 @@ import java.util.List;
 
 /**
  * Lineage you can query: the teacher and student families with what each version learnt from, its metrics
- * per site and where it runs now; one version; two versions compared. Reads need the reader role.
+ * per site and where it runs now; one version; two versions compared; and each version's files
+ * ({@code /{id}/{version}/manifest|artifact|fallback}, the artifact what deploy commands name). Reads need the
+ * reader role, downloads the device role.
  */
 @Path("/api/v1/models")
 @Produces(MediaType.APPLICATION_JSON)
-public class ModelLineageResource {
+public class ModelLineageResource extends ModelFilesResource {
 
     @Inject
     Lineage lineage;
