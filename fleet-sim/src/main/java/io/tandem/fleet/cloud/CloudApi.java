@@ -81,6 +81,11 @@ public final class CloudApi {
         return get("/api/retrain");
     }
 
+    /** The retrain queue's runs, newest first: who trained what, and how it ended. */
+    public JsonNode pipelineRuns() {
+        return get("/api/v1/pipeline-runs?limit=1000");
+    }
+
     /** The drift score of every group. */
     public JsonNode drift() {
         return get("/api/drift");

@@ -107,6 +107,10 @@ public final class ScenarioDemo implements Callable<Integer> {
             + " round beside the sites' own (default: ${DEFAULT-VALUE})")
     boolean fleetStudent = true;
 
+    @Option(names = "--workers", description = "Retrain workers sharing the cloud's queue, each its own process"
+            + " (default: ${DEFAULT-VALUE})")
+    int workers = 1;
+
     @Option(names = "--inject-bad-input", description = "Send malformed and oversized messages on every wire")
     boolean injectBadInput;
 
@@ -164,7 +168,7 @@ public final class ScenarioDemo implements Callable<Integer> {
                 "-Dtandem.triggers[0].threshold=" + driftThreshold, "-Dtandem.triggers[0].check-period-seconds=2",
                 "-Dtandem.triggers[1].metric=new_human_labels", "-Dtandem.triggers[1].operator=>=",
                 "-Dtandem.triggers[1].threshold=" + humanLabelTrigger, "-Dtandem.triggers[1].check-period-seconds=2",
-                "-Dtandem.rollout.fleet=" + scenario.name()));
+                "-Dtandem.rollout.fleet=" + scenario.name()), workers);
         ChildProcess cloud = local.cloud();
         String bootstrap = local.bootstrap();
         String mqttUrl = local.mqttUrl();

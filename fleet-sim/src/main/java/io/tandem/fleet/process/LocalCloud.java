@@ -7,16 +7,16 @@ import java.util.List;
 /**
  * The cloud side of a local run, as processes: the local stack (Kafka KRaft and MQTT), the cloud teacher on free
  * ports, with the teacher, the data set and any further {@code tandem.*} settings given, and a retrain worker that
- * trains what the cloud's pipeline queues.
+ * trains what the cloud's pipeline queues (or several, sharing its queue).
  *
  * @param stack the local-stack process
  * @param cloud the cloud-teacher process
- * @param worker the retrain-worker process
+ * @param workers the retrain-worker processes
  * @param bootstrap Kafka bootstrap servers
  * @param mqttUrl MQTT broker URL
  * @param apiBase the cloud's HTTP base URL
  */
-public record LocalCloud(ChildProcess stack, ChildProcess cloud, ChildProcess worker, String bootstrap, String mqttUrl, String apiBase) {
+public record LocalCloud(ChildProcess stack, ChildProcess cloud, List<ChildProcess> workers, String bootstrap, String mqttUrl, String apiBase) {
 
     /**
      * Starts the stack, waits until it is ready, then starts the cloud and a retrain worker (not waiting for them).
@@ -24,6 +24,16 @@ public record LocalCloud(ChildProcess stack, ChildProcess cloud, ChildProcess wo
      * @param settings further {@code -Dtandem.…} (or other {@code -D}) options of the cloud
      */
     public static LocalCloud start(Supervisor processes, Path work, Path teacherOnnx, Path data, List<String> settings) {
+        return start(processes, work, teacherOnnx, data, settings, 1);
+    }
+
+    /**
+     * Starts the stack, then the cloud and {@code workers} retrain workers sharing its queue.
+     *
+     * @param settings further {@code -Dtandem.…} (or other {@code -D}) options of the cloud
+     */
+    public static LocalCloud start(Supervisor processes, Path work, Path teacherOnnx, Path data, List<String> settings,
+            int workers) {
         int kafkaPort = Supervisor.freePort();
         int mqttPort = Supervisor.freePort();
         int httpPort = Supervisor.freePort();
@@ -44,11 +54,14 @@ public record LocalCloud(ChildProcess stack, ChildProcess cloud, ChildProcess wo
         command.addAll(settings);
         command.addAll(List.of("-jar", quarkusJar.toString()));
         ChildProcess cloud = processes.launch("cloud", command, null);
-        // Training runs here, not in the cloud: DJL offline before any of its classes load.
-        ChildProcess worker = processes.launch("worker", List.of(java, "-Xmx3g", "-Dai.djl.offline=true",
-                "-DOPT_OUT_TRACKING=true", "-cp", processes.classpath("retrain-worker"), "io.tandem.worker.RetrainWorker",
-                "--cloud", apiBase, "--id", "local-worker-1", "--work", work.resolve("worker").toString(), "--data",
-                data.toString()), null);
-        return new LocalCloud(stack, cloud, worker, bootstrap, mqttUrl, apiBase);
+        // Training runs in the workers, not in the cloud: DJL offline before any of its classes load.
+        List<ChildProcess> started = new ArrayList<>();
+        for (int i = 1; i <= workers; i++) {
+            started.add(processes.launch("worker-" + i, List.of(java, "-Xmx3g", "-Dai.djl.offline=true",
+                    "-DOPT_OUT_TRACKING=true", "-cp", processes.classpath("retrain-worker"),
+                    "io.tandem.worker.RetrainWorker", "--cloud", apiBase, "--id", "local-worker-" + i, "--work",
+                    work.resolve("worker-" + i).toString(), "--data", data.toString()), null));
+        }
+        return new LocalCloud(stack, cloud, List.copyOf(started), bootstrap, mqttUrl, apiBase);
     }
 }

@@ -96,6 +96,7 @@ public final class ScenarioReport {
         report.put("samples_uploaded", uploads);
         report.put("human_labels", in.humanLabels());
         report.put("teacher_rounds", in.api().retrain().path("teacher_rounds").asInt());
+        report.set("training_runs", in.api().pipelineRuns());
         report.put("samples_sent", in.samplesSent());
         report.put("samples_in_kafka", in.samplesInKafka());
         report.put("samples_labelled", in.samplesLabelled());

@@ -40,6 +40,8 @@ class ScenarioIT {
         // own, which must reach its devices and no others.
         demo.fleetStudent = false;
         demo.injectBadInput = true;
+        // Two workers share the retrain queue: each round's site students are trained side by side.
+        demo.workers = 2;
         demo.timeoutS = 600;
         assertEquals(0, demo.call());
 
@@ -65,6 +67,13 @@ class ScenarioIT {
         assertTrue(night > 0.2 && night > day, "the cloud sees the night site drift (" + night + ") and not the"
                 + " day site (" + day + ")");
         assertTrue(report.path("teacher_rounds").asInt() >= 1, "the teacher retrained on the fleet's data: " + report);
+        Set<String> workers = new java.util.TreeSet<>();
+        for (JsonNode run : report.path("training_runs")) {
+            assertEquals("SUCCEEDED", run.path("state").asText(), "every training run ended well: " + run);
+            workers.add(run.path("worker").asText());
+        }
+        assertTrue(report.path("training_runs").size() >= 3, "v1 and the rounds' runs: " + report.path("training_runs"));
+        assertEquals(Set.of("local-worker-1", "local-worker-2"), workers, "both workers took runs from the one queue");
         for (JsonNode t : report.path("teachers")) {
             if (!t.path("version").asText().equals("t1")) {
                 assertFalse(t.path("parent_version").asText().isEmpty(), "a promoted teacher names its parent");
