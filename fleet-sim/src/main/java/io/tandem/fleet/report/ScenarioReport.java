@@ -393,6 +393,22 @@ public final class ScenarioReport {
                     .append(String.format(Locale.ROOT, "%.4f", v.path("eval_accuracy").asDouble())).append("</td><td>")
                     .append(v.path("acked_by").size()).append("</td></tr>");
         }
+        h.append("</table><h2>Training runs</h2><p>Each run as the retrain workers took it from the cloud's queue, oldest"
+                + " first:</p><table><tr><th>run</th><th>trains</th><th>worker</th><th>seconds</th><th>state</th>"
+                + "<th>ships</th><th>why</th></tr>");
+        List<JsonNode> runs = new ArrayList<>();
+        report.path("training_runs").forEach(runs::add);
+        java.util.Collections.reverse(runs);
+        for (JsonNode r : runs) {
+            long ms = r.path("finishedMs").asLong() - r.path("claimedMs").asLong();
+            h.append("<tr><td>").append(Svg.esc(r.path("id").asText())).append("</td><td>")
+                    .append(Svg.esc(r.path("modelId").asText() + " " + r.path("version").asText())).append("</td><td>")
+                    .append(Svg.esc(r.path("worker").asText())).append("</td><td>")
+                    .append(ms > 0 ? String.format(Locale.ROOT, "%.1f", ms / 1000.0) : "").append("</td><td>")
+                    .append(Svg.esc(r.path("state").asText())).append("</td><td>")
+                    .append(r.path("promoted").asBoolean() ? "yes" : "no").append("</td><td>")
+                    .append(Svg.esc(r.path("outcome").asText())).append("</td></tr>");
+        }
         h.append("</table><p>Samples sent ").append(report.path("samples_sent").asLong()).append(", in Kafka ")
                 .append(report.path("samples_in_kafka").asLong()).append(", labelled ")
                 .append(report.path("samples_labelled").asLong()).append("; ").append(report.path("seconds").asLong())

@@ -47,7 +47,9 @@ class ScenarioIT {
 
         Path dir = project.resolve("fleet-sim/target/scenario-it");
         JsonNode report = new ObjectMapper().readTree(Files.readString(dir.resolve("report.json")));
-        assertTrue(Files.readString(dir.resolve("report.html")).contains("<svg"), "the HTML report has its charts");
+        String html = Files.readString(dir.resolve("report.html"));
+        assertTrue(html.contains("<svg"), "the HTML report has its charts");
+        assertTrue(html.contains("Training runs") && html.contains("local-worker-2"), "and who trained what");
 
         JsonNode summary = report.path("summary");
         for (String key : List.of("drift_loss_points", "oracle_accuracy", "recovered_fraction", "rounds_to_recover_90",
