@@ -44,6 +44,10 @@ public class DeviceCredentials {
     @Inject
     Database database;
 
+    /** The cloud's own password and its entry, hashed once per password (PBKDF2 is slow, and a new salt rewrites the file). */
+    private String cloudPassword;
+    private String cloudHash;
+
     /** Credentials over a configuration and database made elsewhere (a repository test). */
     public static DeviceCredentials over(TandemConfig config, Database database) {
         DeviceCredentials c = new DeviceCredentials();
@@ -158,9 +162,6 @@ public class DeviceCredentials {
         config.mqtt().password().ifPresent(pw -> users.put(config.mqtt().username(), cloudEntry(pw)));
         return users;
     }
-
-    private String cloudHash;
-    private String cloudPassword;
 
     /** The cloud's own entry; hashed once per password, so the file does not change on every write. */
     private String cloudEntry(String password) {

@@ -237,8 +237,7 @@ public class ModelRegistry {
             LOG.warnf("model registry: %s names %s %s, not its folder; left out", pb, m.getModelId(), m.getVersion());
             return false;
         }
-        if (!query("SELECT manifest FROM model_version WHERE model_id = ? AND version = ?", m.getModelId(),
-                m.getVersion()).isEmpty()) {
+        if (manifest(m.getModelId(), m.getVersion()).isPresent()) {
             return false;
         }
         Path onnx = dir.resolve("model.onnx");

@@ -239,6 +239,17 @@ public class PipelineRuns {
                 + " created_ms DESC, id DESC", p -> { }, limit));
     }
 
+    /** Runs queued or running, of any round. */
+    public int open() {
+        return database.inTransaction("pipeline runs", c -> {
+            try (PreparedStatement p = c.prepareStatement("SELECT COUNT(*) FROM pipeline_run WHERE state IN ('QUEUED',"
+                    + " 'RUNNING')"); ResultSet r = p.executeQuery()) {
+                r.next();
+                return r.getInt(1);
+            }
+        });
+    }
+
     /** The newest round's number, 0 before any. */
     public int lastRound() {
         return database.inTransaction("pipeline runs", c -> {

@@ -14,6 +14,7 @@ import io.tandem.cloud.store.SampleStore;
 import io.tandem.cloud.teacher.TeacherModel;
 import io.tandem.cloud.trigger.RetrainRequested;
 import io.tandem.proto.Codecs;
+import io.tandem.proto.DurableFiles;
 import io.tandem.proto.v1.DType;
 import io.tandem.proto.v1.EdgeSample;
 import io.tandem.proto.v1.GateReason;
@@ -141,8 +142,8 @@ public class RetrainPipeline {
 
     /** Whether a round is queued or running. */
     public boolean running() {
-        int last = runs.lastRound();
-        return last > 0 && runs.round(last).stream().anyMatch(r -> !r.ended());
+        // Rounds run one at a time, so a run not yet ended is one of the open round's.
+        return runs.open() > 0;
     }
 
     /** Labelled samples stored since the last training started. */
@@ -438,10 +439,7 @@ public class RetrainPipeline {
     private static void write(Path file, ByteString bytes) {
         try {
             Files.createDirectories(file.getParent());
-            Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-            Files.write(tmp, bytes.toByteArray());
-            Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            DurableFiles.replace(file, bytes.toByteArray());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + file, e);
         }

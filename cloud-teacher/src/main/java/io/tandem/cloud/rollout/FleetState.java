@@ -183,10 +183,7 @@ public class FleetState {
                             if (d.starts > 0 && t.getStarts() > d.starts) {
                                 d.restarts.merge(t.getModelVersion(), t.getStarts() - d.starts, Long::sum);
                             }
-                            // As with results: the version a device reports running is active there, which heals
-                            // an acknowledgement lost while the cloud was down (never over a failure it acked).
-                            d.activeVersion = t.getModelVersion();
-                            d.deployStatus.putIfAbsent(t.getModelVersion(), DeployAck.Status.ACTIVE.name());
+                            reportedRunning(d, t.getModelVersion());
                         }
                         if (t.hasWindow() && !t.getWindow().getModelVersion().isEmpty()) {
                             long[] w = d.windows.computeIfAbsent(t.getWindow().getModelVersion(), v -> new long[2]);
@@ -208,10 +205,7 @@ public class FleetState {
                         Device d = device(b.getDeviceId(), b.getFleet());
                         d.group = b.getGroup();
                         if (!b.getModelVersion().isEmpty()) {
-                            // The version that answered is active there: known again after a restart of the cloud,
-                            // before any ack (an ack that says otherwise, such as ROLLED_BACK, is not overwritten).
-                            d.activeVersion = b.getModelVersion();
-                            d.deployStatus.putIfAbsent(b.getModelVersion(), DeployAck.Status.ACTIVE.name());
+                            reportedRunning(d, b.getModelVersion());
                         }
                         long[] counts = d.results
                                 .computeIfAbsent(b.getModelVersion(), v -> new long[3]);
@@ -238,6 +232,16 @@ public class FleetState {
                         "partition " + r.partition() + " offset " + r.offset() + ": " + e.getMessage());
             }
         }
+    }
+
+    /**
+     * A device's results or telemetry name the version it runs: that version is active there, known again after a
+     * restart of the cloud and healing an acknowledgement lost while it was down (an ack that says otherwise, such as
+     * ROLLED_BACK, is not overwritten).
+     */
+    private static void reportedRunning(Device d, String version) {
+        d.activeVersion = version;
+        d.deployStatus.putIfAbsent(version, DeployAck.Status.ACTIVE.name());
     }
 
     private Device device(String id, String fleet) {

@@ -107,6 +107,7 @@ class PipelineRunsDatabaseTest extends OnBothDatabases {
             assertEquals("epoch 1/1\n", kept.get(0).progress());
             assertTrue(kept.get(0).promoted());
             assertEquals(round, runs.lastRound());
+            assertEquals(1, runs.open(), "the harbour student is queued again; the others ended");
             assertEquals(1, round, "a fresh database numbers rounds from 1");
             assertEquals(1, runs.roundsExcept("bootstrap"), "one round, queued for a trigger");
             assertEquals(0, runs.roundsExcept("drift_score > 0.2"));
