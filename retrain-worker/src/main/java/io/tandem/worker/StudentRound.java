@@ -25,6 +25,8 @@ final class StudentRound {
 
     /** Held-out random audits needed before the gate uses them alone. */
     static final int MIN_AUDIT_GATE = 8;
+    /** Most recent audits a site's mix of objects is estimated from. */
+    static final int MIX_AUDITS = 400;
 
     /** The result: the distilled student's manifest, whether it passed its gate and why. */
     record Outcome(ModelManifest manifest, Path onnx, boolean promoted, String reason) {
@@ -66,7 +68,8 @@ final class StudentRound {
         ModelManifest m = FleetStudentRecipe.distil(log, new FleetStudentRecipe.Inputs(in.architecture(),
                 in.teacher().onnx(), teacherManifest.getVersion(), augmentation, in.base(),
                 in.edge().distillationData(train), group.isEmpty() ? FleetStudentRecipe.FLEET_SHARE
-                        : FleetStudentRecipe.SITE_SHARE, in.heldOut(), in.eval(), in.teacher().normalization(), in.config()),
+                        : FleetStudentRecipe.SITE_SHARE, in.heldOut(), in.eval(), in.teacher().normalization(), in.config(),
+                group.isEmpty() ? new int[0] : auditLabels(mine)),
                 ModelManifest.newBuilder().setModelId(modelId).setVersion(version).setParentVersion(parentVersion)
                         .setDeviceGroup(group).setDataSnapshot("base[0:" + in.base().size() + "] + "
                                 + (group.isEmpty() ? "fleet" : group) + " samples, teacher " + teacherManifest.getVersion())
@@ -104,6 +107,16 @@ final class StudentRound {
         log.printf("%s %s %s%n", modelId, version, reason);
         return new Outcome(m.toBuilder().putMetrics("gate_accuracy", candidate).putMetrics("gate_samples", gate.size())
                 .putMetrics("gate_deployed_accuracy", current).build(), onnx, promoted, reason);
+    }
+
+    /**
+     * The labels of the group's most recent {@link #MIX_AUDITS} random audits (a person's where there is one, else
+     * the teacher's): the unbiased sample of which objects the group sees now.
+     */
+    static int[] auditLabels(List<EdgeExamples.Example> group) {
+        List<EdgeExamples.Example> audits = group.stream().filter(EdgeExamples.Example::audit).toList();
+        return audits.subList(Math.max(0, audits.size() - MIX_AUDITS), audits.size()).stream()
+                .mapToInt(EdgeExamples.Example::label).toArray();
     }
 
     /** Whether the teacher learnt with camera augmentation; its students then do too, so they match it. */

@@ -21,16 +21,23 @@ import java.util.List;
  */
 public final class FleetStudentRecipe {
 
+    /** Manifest metric: the chi-square of the site's class mix against the base data's, when the student learnt it. */
+    public static final String SITE_MIX_CHI_SQUARE = "site_mix_chi_square";
+
     /** Most times an example is repeated. */
     public static final int MAX_REPEAT = 10;
 
     private FleetStudentRecipe() {
     }
 
-    /** What one student learns from. */
+    /**
+     * What one student learns from. {@code auditLabels} are the labels of the site's random audits (empty for a
+     * fleet-wide student): when they show a class mix clearly unlike the base data's ({@link SitePrior}), the
+     * student learns that mix.
+     */
     public record Inputs(Architecture architecture, Path teacherOnnx, String teacherVersion, Augmentation augmentation,
             ImageSet base, EdgeSamples examples, double share, ImageSet heldOut, ImageSet eval,
-            Normalization normalization, TrainConfig config) {
+            Normalization normalization, TrainConfig config, int[] auditLabels) {
     }
 
     /** Share of the base size the fleet's examples are repeated up to in a fleet-wide student. */
@@ -66,9 +73,23 @@ public final class FleetStudentRecipe {
             String name) {
         int times = repeat(in.base().size(), in.examples().images().size(), in.share());
         EdgeSamples repeated = repeat(in.examples(), times);
+        ImageSet base = in.base();
+        float[] shift = new float[0];
+        java.util.Optional<SitePrior> prior = SitePrior.estimate(in.auditLabels(), base.labels(),
+                in.architecture().classes());
+        if (prior.isPresent()) {
+            // Bayes' rule under label shift: the same images, drawn and labelled as often as the site sees each class.
+            shift = prior.get().logitShift(base.labels());
+            base = prior.get().resample(base, in.config().seed());
+            log.printf("the site sees its own mix of objects (chi-square %.0f over %d audits): base data drawn as %s%n",
+                    prior.get().chiSquare(), prior.get().audits(), prior.get().describe());
+            manifest.putMetrics(SITE_MIX_CHI_SQUARE, prior.get().chiSquare());
+        } else if (in.auditLabels().length > 0) {
+            log.printf("the site's %d audits show the base data's mix of objects%n", in.auditLabels().length);
+        }
         return new StudentDistiller(log, 1).distill(new StudentDistiller.Request(in.architecture(),
-                new Teacher.Onnx(in.teacherOnnx()), in.teacherVersion(), in.base(), repeated, in.heldOut(), in.eval(),
-                in.normalization(), in.config(), manifest.putDataBySource("base", in.base().size())
+                new Teacher.Onnx(in.teacherOnnx(), shift), in.teacherVersion(), base, repeated, in.heldOut(), in.eval(),
+                in.normalization(), in.config(), manifest.putDataBySource("base", base.size())
                         .putDataBySource("edge", in.examples().images().size()).putMetrics("edge_repeat", times),
                 outDir, name, in.augmentation()));
     }

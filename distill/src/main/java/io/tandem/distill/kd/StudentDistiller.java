@@ -81,6 +81,9 @@ public final class StudentDistiller {
                 evalTeacherLogits = teacher.logits(r.eval(), r.normalization());
             }
             float[] logits = concat(baseLogits, r.edge().teacherLogits());
+            if (onnx.logitShift().length > 0) {
+                shift(logits, onnx.logitShift());
+            }
             SoftTargets targets = r.config().distills() ? SoftTargets.cached(logits, r.student().classes()) : null;
             try (TrainedModel student = new ClassifierTrainer(log).train(r.student(), data, targets, r.normalization(),
                     r.config(), r.augmentation())) {
@@ -154,6 +157,12 @@ public final class StudentDistiller {
             return io.tandem.distill.data.FashionMnist.CLASSES;
         }
         return java.util.stream.IntStream.range(0, classes).mapToObj(Integer::toString).toList();
+    }
+
+    private static void shift(float[] logits, float[] shift) {
+        for (int i = 0; i < logits.length; i++) {
+            logits[i] += shift[i % shift.length];
+        }
     }
 
     private static float[] concat(float[] a, float[] b) {

@@ -3,6 +3,7 @@ package io.tandem.fleet.audit;
 import io.tandem.proto.Codecs;
 import io.tandem.proto.PayloadException;
 import io.tandem.proto.Topics;
+import io.tandem.proto.v1.GateReason;
 import io.tandem.proto.v1.HardExample;
 import java.time.Duration;
 import java.util.HashSet;
@@ -36,6 +37,17 @@ public final class KafkaAudit {
     public static Set<Long> uploadedFrames(String bootstrap, Duration timeout) {
         Set<Long> frames = new HashSet<>();
         samples(bootstrap, timeout, e -> frames.add(e.getSourceFrame()));
+        return frames;
+    }
+
+    /** The source frame ids of the hard examples on {@code tandem.samples} that devices sent as random audits. */
+    public static Set<Long> auditedFrames(String bootstrap, Duration timeout) {
+        Set<Long> frames = new HashSet<>();
+        samples(bootstrap, timeout, e -> {
+            if (e.getGateReason() == GateReason.RANDOM_AUDIT) {
+                frames.add(e.getSourceFrame());
+            }
+        });
         return frames;
     }
 

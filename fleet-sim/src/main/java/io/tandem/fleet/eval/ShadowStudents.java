@@ -35,7 +35,7 @@ public final class ShadowStudents {
 
     /** What the shadow needs. */
     public record Inputs(ModelJudge judge, String teacherVersion, GroundTruth truth, String group, int lastRound,
-            Set<Long> uploaded, Set<Long> humanLabelled, ImageSet base, ImageSet heldOut, ImageSet eval,
+            Set<Long> uploaded, Set<Long> audited, Set<Long> humanLabelled, ImageSet base, ImageSet heldOut, ImageSet eval,
             ImageSet siteHeldOut, TrainConfig config, long seed, Path workDir) {
     }
 
@@ -60,11 +60,14 @@ public final class ShadowStudents {
         double e = 0;
         for (int seed = 0; seed < SEEDS; seed++) {
             Inputs withSeed = new Inputs(in.judge(), in.teacherVersion(), in.truth(), in.group(), in.lastRound(),
-                    in.uploaded(), in.humanLabelled(), in.base(), in.heldOut(), in.eval(), in.siteHeldOut(),
+                    in.uploaded(), in.audited(), in.humanLabelled(), in.base(), in.heldOut(), in.eval(), in.siteHeldOut(),
                     in.config().withSeed(in.config().seed() + seed), in.seed(), in.workDir().resolve("seed-" + seed));
-            m += student(withSeed, "mined", mined, s -> in.humanLabelled().contains(s.frameId()), human, random, log);
-            r += student(withSeed, "random", chosen, s -> false, human, random, log);
-            e += student(withSeed, "everything", shown, s -> false, human, random, log);
+            // Each learns its site's mix of objects from the frames it holds that were drawn at random: the
+            // devices' audits among the mined uploads, every frame of the other two.
+            m += student(withSeed, "mined", mined, s -> in.humanLabelled().contains(s.frameId()),
+                    s -> in.audited().contains(s.frameId()), human, random, log);
+            r += student(withSeed, "random", chosen, s -> false, s -> true, human, random, log);
+            e += student(withSeed, "everything", shown, s -> false, s -> true, human, random, log);
         }
         return new Result(m / SEEDS, r / SEEDS, e / SEEDS, mined.size(), human);
     }
@@ -92,7 +95,8 @@ public final class ShadowStudents {
     }
 
     private static double student(Inputs in, String name, List<GroundTruth.Shown> frames,
-            java.util.function.Predicate<GroundTruth.Shown> labelled, int humanBudget, Random random, PrintStream log) {
+            java.util.function.Predicate<GroundTruth.Shown> labelled, java.util.function.Predicate<GroundTruth.Shown> audit,
+            int humanBudget, Random random, PrintStream log) {
         if (frames.isEmpty()) {
             return Double.NaN;
         }
@@ -133,13 +137,15 @@ public final class ShadowStudents {
             }
         }
         ImageSet examples = new ImageSet(data, labels, input.rows(), input.cols());
+        int[] auditLabels = java.util.stream.IntStream.range(0, frames.size()).filter(i -> audit.test(frames.get(i)))
+                .map(i -> labels[i]).toArray();
         Path out = in.workDir().resolve("shadow-" + in.group() + "-" + name);
         double[] site = siteInput(in);
         FleetStudentRecipe.distil(log, new FleetStudentRecipe.Inputs(ModelZoo.get(ModelZoo.STUDENT_TINY), teacherOnnx,
                 teacher.getVersion(), FleetStudentRecipe.augmentation(teacher.getMetricsOrDefault("augmented", 0) > 0,
                         teacher.getInput().getMean(), teacher.getInput().getStd(), site[0], site[1]), in.base(),
                 FleetStudentRecipe.examples(examples, logits), FleetStudentRecipe.SITE_SHARE, in.heldOut(), in.eval(),
-                input.normalization(), in.config()),
+                input.normalization(), in.config(), auditLabels),
                 ModelManifest.newBuilder().setModelId("shadow-" + name).setVersion("s1"), out, "student");
         try (OnnxClassifier s = OnnxClassifier.open(out.resolve("student.onnx"), 1)) {
             double accuracy = Metrics.accuracy(s.logits(in.siteHeldOut(), input.normalization()),

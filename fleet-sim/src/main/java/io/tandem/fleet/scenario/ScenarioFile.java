@@ -31,7 +31,7 @@ import java.util.Set;
 public final class ScenarioFile {
 
     /** Names of the scenarios that ship with Tandem. */
-    public static final List<String> BUILT_IN = List.of("night-harbour", "fog-and-mix");
+    public static final List<String> BUILT_IN = List.of("night-harbour", "cargo-harbour", "fog-and-mix");
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
