@@ -1,6 +1,7 @@
 package io.tandem.cloud.api;
 
 import io.tandem.cloud.config.TandemConfig;
+import io.tandem.cloud.joint.SiteMixes;
 import io.tandem.cloud.joint.TeacherService;
 import io.tandem.cloud.metrics.Rejections;
 import io.tandem.proto.Codecs;
@@ -41,6 +42,9 @@ public class TeacherResource {
     @Inject
     Rejections rejections;
 
+    @Inject
+    SiteMixes siteMixes;
+
     /** Answers one escalated frame. */
     @POST
     @Path("/infer")
@@ -63,7 +67,8 @@ public class TeacherResource {
         }
         CompletableFuture<Response> answer;
         try {
-            answer = service.submit(request.getSequence(), pixels, request.getBudgetMs())
+            answer = service.submit(request.getSequence(), pixels, siteMixes.forDevice(request.getDeviceId()),
+                    request.getBudgetMs())
                     .thenApply(a -> Response.ok(Codecs.TEACHER_ANSWER.encode(a), PROTOBUF).build());
         } catch (TeacherService.Overloaded e) {
             Response r = problem(429, "QUEUE_FULL", e.getMessage());

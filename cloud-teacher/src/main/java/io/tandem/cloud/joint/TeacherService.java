@@ -50,7 +50,7 @@ public class TeacherService {
         }
     }
 
-    private record Pending(long sequence, byte[] pixels, long arrivalNanos, long deadlineNanos,
+    private record Pending(long sequence, byte[] pixels, float[] siteShift, long arrivalNanos, long deadlineNanos,
             CompletableFuture<TeacherAnswer> answer) {
     }
 
@@ -92,14 +92,16 @@ public class TeacherService {
     }
 
     /**
-     * Queues one frame for the teacher.
+     * Queues one frame of a site whose mix of objects is {@code siteShift} (per-class log prior ratios, added to
+     * the teacher's calibrated logits: Bayes' rule under label shift; empty for none).
      *
      * @throws Overloaded when the queue is full
      */
-    public CompletableFuture<TeacherAnswer> submit(long sequence, byte[] pixels, int budgetMs) throws Overloaded {
+    public CompletableFuture<TeacherAnswer> submit(long sequence, byte[] pixels, float[] siteShift, int budgetMs)
+            throws Overloaded {
         start();
         long now = System.nanoTime();
-        Pending p = new Pending(sequence, pixels, now, now + TimeUnit.MILLISECONDS.toNanos(budgetMs),
+        Pending p = new Pending(sequence, pixels, siteShift, now, now + TimeUnit.MILLISECONDS.toNanos(budgetMs),
                 new CompletableFuture<>());
         // Admission: a frame that would wait past its budget is refused now, not answered 504 later.
         int waiting = queue.size();
@@ -170,7 +172,14 @@ public class TeacherService {
         int classes = m.getClassLabelsCount();
         long macs = macs(m);
         float[] logits = teacher.logits(raw);
-        float[] p = TemperatureScaling.probabilities(logits, classes, m.getTemperature() > 0 ? m.getTemperature() : 1);
+        float temperature = m.getTemperature() > 0 ? m.getTemperature() : 1;
+        for (int i = 0; i < live.size(); i++) {
+            float[] shift = live.get(i).siteShift();
+            for (int c = 0; c < shift.length && shift.length == classes; c++) {
+                logits[i * classes + c] += temperature * shift[c];
+            }
+        }
+        float[] p = TemperatureScaling.probabilities(logits, classes, temperature);
         long end = System.nanoTime();
         float computeMs = (end - start) / 1e6f;
         for (int i = 0; i < live.size(); i++) {

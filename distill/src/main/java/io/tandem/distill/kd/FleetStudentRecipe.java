@@ -7,6 +7,7 @@ import io.tandem.distill.train.PhotometricAugmentation;
 import io.tandem.distill.train.SiteAugmentation;
 import io.tandem.distill.train.TrainConfig;
 import io.tandem.distill.zoo.Architecture;
+import io.tandem.proto.ManifestMetrics;
 import io.tandem.proto.v1.ModelManifest;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -84,6 +85,7 @@ public final class FleetStudentRecipe {
             log.printf("the site sees its own mix of objects (chi-square %.0f over %d audits): base data drawn as %s%n",
                     prior.get().chiSquare(), prior.get().audits(), prior.get().describe());
             manifest.putMetrics(SITE_MIX_CHI_SQUARE, prior.get().chiSquare());
+            ManifestMetrics.putSiteLogitShift(manifest, shift);
         } else if (in.auditLabels().length > 0) {
             log.printf("the site's %d audits show the base data's mix of objects%n", in.auditLabels().length);
         }

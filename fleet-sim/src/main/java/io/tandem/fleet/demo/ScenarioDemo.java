@@ -62,7 +62,7 @@ public final class ScenarioDemo implements Callable<Integer> {
 
     @Option(names = "--scenario", description = "A built-in scenario (night-harbour, cargo-harbour, fog-and-mix) or a scenario"
             + " file (default: ${DEFAULT-VALUE})")
-    String scenarioName = "night-harbour";
+    String scenarioName = "cargo-harbour";
 
     @Option(names = "--project-dir", description = "Root of the built Tandem checkout (default: ${DEFAULT-VALUE})")
     Path projectDir = Path.of(".");

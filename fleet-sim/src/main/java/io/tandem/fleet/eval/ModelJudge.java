@@ -39,9 +39,24 @@ public final class ModelJudge {
 
     /** Share of {@code frames} the version classifies right. */
     public double accuracy(String modelId, String version, ImageSet frames) {
+        return accuracy(modelId, version, frames, new float[0]);
+    }
+
+    /**
+     * Share of {@code frames} the version classifies right when, as the cloud's teacher does for a site's devices,
+     * {@code siteShift} (per class; empty for none) is added to its logits after its temperature.
+     */
+    public double accuracy(String modelId, String version, ImageSet frames, float[] siteShift) {
         ModelManifest m = manifest(modelId, version);
         try (OnnxClassifier c = OnnxClassifier.open(artifact(modelId, version), 1)) {
-            return Metrics.accuracy(c.logits(frames, ModelInput.of(m).normalization()), frames.labels(), c.classes());
+            float[] logits = c.logits(frames, ModelInput.of(m).normalization());
+            if (siteShift.length == c.classes()) {
+                float temperature = m.getTemperature() > 0 ? m.getTemperature() : 1;
+                for (int i = 0; i < logits.length; i++) {
+                    logits[i] = logits[i] / temperature + siteShift[i % siteShift.length];
+                }
+            }
+            return Metrics.accuracy(logits, frames.labels(), c.classes());
         }
     }
 

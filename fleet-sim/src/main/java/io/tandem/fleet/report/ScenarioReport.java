@@ -10,6 +10,7 @@ import io.tandem.fleet.cloud.CloudApi;
 import io.tandem.fleet.eval.ModelJudge;
 import io.tandem.fleet.eval.ShadowStudents;
 import io.tandem.fleet.scenario.Scenario;
+import io.tandem.proto.ManifestMetrics;
 import io.tandem.proto.v1.ModelManifest;
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -244,8 +245,10 @@ public final class ScenarioReport {
                     ? s.groups().stream().map(Scenario.Group::name).toList() : List.of(m.getDeviceGroup());
             for (String g : groupsOf) {
                 ImageSet frames = finalFrames(in, g);
-                double margin = (in.judge().accuracy("teacher", t, frames) - in.judge().accuracy(st[0], st[1], frames))
-                        * 100;
+                // The teacher as it answers the devices that run this student: under the site's mix of objects
+                // when the student learnt one (the cloud adds the same shift to its escalation answers).
+                double margin = (in.judge().accuracy("teacher", t, frames, ManifestMetrics.siteLogitShift(m))
+                        - in.judge().accuracy(st[0], st[1], frames)) * 100;
                 if (Double.isNaN(smallest) || margin < smallest) {
                     smallest = margin;
                     pair = t + " over " + st[0] + " " + st[1] + " on " + g;
