@@ -212,4 +212,50 @@ class JointInferenceTest {
         assertEquals(TeacherClient.Outcome.CIRCUIT_OPEN, gone.ask(3, new byte[784], List.of(1L, 28L, 28L)).get()
                 .outcome());
     }
+
+    @jakarta.inject.Inject
+    io.tandem.cloud.registry.ModelRegistry registry;
+
+    @Test
+    void aSiteDeviceIsAnsweredUnderTheMixOfObjectsItsSiteStudentLearnt() throws Exception {
+        String site = "quay" + System.nanoTime() % 100_000;
+        byte[] plain = given().contentType("application/x-protobuf").body(request(21, 784, 2_000))
+                .post("/api/teacher/infer").then().statusCode(200).extract().asByteArray();
+        int unshifted = Codecs.TEACHER_ANSWER.decode(plain).getPredictedClass();
+        int favoured = (unshifted + 1) % 10;
+
+        // A site student that learnt its site sees almost only the favoured class.
+        io.tandem.proto.v1.ModelManifest fixture;
+        try (java.io.InputStream b = getClass().getClassLoader().getResourceAsStream("fixtures/student-tiny.manifest.pb")) {
+            fixture = Codecs.MANIFEST.decode(b.readAllBytes());
+        }
+        java.nio.file.Path file = java.nio.file.Files.createTempFile("site-student", ".onnx");
+        java.nio.file.Files.writeString(file, site);
+        float[] shift = new float[10];
+        java.util.Arrays.fill(shift, -3f);
+        shift[favoured] = 30f;
+        io.tandem.proto.v1.ModelManifest.Builder m = fixture.toBuilder()
+                .setModelId(io.tandem.cloud.registry.ModelRegistry.studentId(site)).setVersion(site + "-v1")
+                .setDeviceGroup(site).setSha256(io.tandem.distill.manifest.ModelArtifacts.sha256(file))
+                .setSizeBytes(java.nio.file.Files.size(file));
+        io.tandem.proto.ManifestMetrics.putSiteLogitShift(m, shift);
+        registry.register(file, m.build());
+        String device = site + "-cam";
+        io.tandem.cloud.brokers.Wire.produceKafka(io.tandem.proto.Topics.KAFKA_TELEMETRY, device,
+                Codecs.TELEMETRY.encode(io.tandem.proto.v1.Telemetry.newBuilder().setSchemaVersion(Codecs.SCHEMA_VERSION)
+                        .setDeviceId(device).setFleet("f-joint").setGroup(site).setModelVersion(site + "-v1")
+                        .setTimeMs(System.currentTimeMillis()).build()));
+        assertTrue(io.tandem.cloud.brokers.Wire.eventually(Duration.ofSeconds(30),
+                () -> given().get("/api/v1/fleet/" + device).statusCode() == 200), "the fleet state heard the device");
+
+        byte[] body = TeacherRequest.newBuilder().mergeFrom(request(22, 784, 2_000)).setDeviceId(device).build()
+                .toByteArray();
+        TeacherAnswer site1 = Codecs.TEACHER_ANSWER.decode(given().contentType("application/x-protobuf").body(body)
+                .post("/api/teacher/infer").then().statusCode(200).extract().asByteArray());
+        assertEquals(favoured, site1.getPredictedClass(), "the site's mix moves the teacher's answer");
+        // A device the cloud does not know, or one on a fleet-wide student, gets the teacher as it is.
+        TeacherAnswer other = Codecs.TEACHER_ANSWER.decode(given().contentType("application/x-protobuf")
+                .body(request(23, 784, 2_000)).post("/api/teacher/infer").then().statusCode(200).extract().asByteArray());
+        assertEquals(unshifted, other.getPredictedClass());
+    }
 }

@@ -79,9 +79,10 @@ public final class FleetStudentRecipe {
         java.util.Optional<SitePrior> prior = SitePrior.estimate(in.auditLabels(), base.labels(),
                 in.architecture().classes());
         if (prior.isPresent()) {
-            // Bayes' rule under label shift: the same images, drawn and labelled as often as the site sees each class.
+            // Bayes' rule under label shift: base images drawn so that, with the site's examples, each class is learnt as
+            // often as the site sees it, and the teacher's soft targets shifted to the site's mix.
             shift = prior.get().logitShift(base.labels());
-            base = prior.get().resample(base, in.config().seed());
+            base = prior.get().resample(base, repeated.images().labels(), in.config().seed());
             log.printf("the site sees its own mix of objects (chi-square %.0f over %d audits): base data drawn as %s%n",
                     prior.get().chiSquare(), prior.get().audits(), prior.get().describe());
             manifest.putMetrics(SITE_MIX_CHI_SQUARE, prior.get().chiSquare());

@@ -62,10 +62,31 @@ public record SitePrior(double[] shares, double chiSquare, int audits) {
     }
 
     /**
-     * {@code base} drawn again, as many images, so that its classes follow this mix: a class of share s is drawn
-     * with probability s, an image of it uniformly (with replacement). Deterministic for a {@code seed}.
+     * {@code base} drawn again, as many images, so that together with the site's own examples the student learns
+     * from ({@code exampleLabels}, repeats included) its classes follow this mix: each class gets what its share of
+     * the whole lacks after the examples (none where the examples already hold more; uploads chosen by how hard
+     * they are are not a random sample of the site), an image of it drawn uniformly with replacement.
+     * Deterministic for a {@code seed}.
      */
-    public ImageSet resample(ImageSet base, long seed) {
+    public ImageSet resample(ImageSet base, int[] exampleLabels, long seed) {
+        double total = base.size() + exampleLabels.length;
+        double[] lacking = new double[shares.length];
+        for (int c = 0; c < shares.length; c++) {
+            lacking[c] = shares[c] * total;
+        }
+        for (int label : exampleLabels) {
+            lacking[label]--;
+        }
+        double sum = 0;
+        for (int c = 0; c < shares.length; c++) {
+            lacking[c] = Math.max(0, lacking[c]);
+            sum += lacking[c];
+        }
+        return draw(base, sum > 0 ? lacking : shares, seed);
+    }
+
+    private static ImageSet draw(ImageSet base, double[] weights, long seed) {
+        double[] shares = weights;
         List<List<Integer>> byClass = new ArrayList<>();
         for (int c = 0; c < shares.length; c++) {
             byClass.add(new ArrayList<>());

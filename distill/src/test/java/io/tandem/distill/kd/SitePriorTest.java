@@ -50,7 +50,7 @@ class SitePriorTest {
         for (int i = 0; i < base.length; i++) {
             pixels[i] = (byte) base[i];
         }
-        ImageSet drawn = prior.resample(new ImageSet(pixels, base, 1, 1), 5);
+        ImageSet drawn = prior.resample(new ImageSet(pixels, base, 1, 1), new int[0], 5);
         assertEquals(base.length, drawn.size());
         int inMix = 0;
         for (int i = 0; i < drawn.size(); i++) {
@@ -68,5 +68,29 @@ class SitePriorTest {
             labels[i] = random.nextInt(CLASSES);
         }
         return labels;
+    }
+
+    @Test
+    void baseDataMakesUpWhatTheSitesOwnExamplesLack() {
+        int[] base = uniform(6000, 1);
+        int[] audits = new int[400];
+        for (int i = 0; i < audits.length; i++) {
+            audits[i] = i % 2 == 0 ? 4 : 7;
+        }
+        SitePrior prior = SitePrior.estimate(audits, base, CLASSES).orElseThrow();
+        // The examples already hold 3,000 coats (4) and no sneakers (7): the base data is then mostly sneakers.
+        int[] examples = new int[3000];
+        java.util.Arrays.fill(examples, 4);
+        byte[] pixels = new byte[base.length];
+        ImageSet drawn = prior.resample(new ImageSet(pixels, base, 1, 1), examples, 5);
+        int coats = 0;
+        int sneakers = 0;
+        for (int label : drawn.labels()) {
+            coats += label == 4 ? 1 : 0;
+            sneakers += label == 7 ? 1 : 0;
+        }
+        double total = base.length + examples.length;
+        assertEquals(prior.shares()[4] * total, coats + examples.length, 0.05 * total);
+        assertEquals(prior.shares()[7] * total, sneakers, 0.05 * total);
     }
 }
