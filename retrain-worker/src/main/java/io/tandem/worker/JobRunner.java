@@ -67,7 +67,7 @@ final class JobRunner {
         TrainingSettings s = job.getSettings();
         ImageSet roundBase = base.head(Math.min(base.size(), s.getAdaptationBaseLimit()));
         Path out = dir.resolve("tuned");
-        TeacherAdaptation.Outcome t = new TeacherAdaptation(log).run(teacher, roundBase, eval, edge,
+        TeacherAdaptation.Outcome t = new TeacherAdaptation(log).run(teacher, roundBase, eval, edge, job.getSitesList(),
                 new TeacherAdaptation.Settings(s.getTeacherEpochs(), s.getTeacherLearningRate(),
                         s.getPseudoLabelConfidence(), s.getHumanRepeat(), s.getSeed()), job.getVersion(), out);
         TrainingResult.Builder r = TrainingResult.newBuilder().setPromoted(t.promoted()).setReason(t.reason());

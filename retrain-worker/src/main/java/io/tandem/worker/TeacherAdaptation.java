@@ -5,6 +5,9 @@ import io.tandem.distill.data.ImageSet;
 import io.tandem.distill.data.Normalization;
 import io.tandem.distill.eval.Metrics;
 import io.tandem.distill.manifest.ModelArtifacts;
+import io.tandem.distill.kd.FleetStudentRecipe;
+import io.tandem.distill.train.Augmentation;
+import io.tandem.distill.train.AugmentationMix;
 import io.tandem.distill.train.ClassifierTrainer;
 import io.tandem.distill.train.PhotometricAugmentation;
 import io.tandem.distill.train.TrainConfig;
@@ -13,6 +16,7 @@ import io.tandem.distill.zoo.Architecture;
 import io.tandem.distill.zoo.ModelZoo;
 import io.tandem.proto.ManifestMetrics;
 import io.tandem.proto.v1.ModelManifest;
+import io.tandem.proto.v1.SiteInput;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -23,7 +27,8 @@ import java.util.TreeMap;
 /**
  * One round of the teacher learning from the fleet: fine-tunes the teacher in service on base data, the
  * samples a person labelled (two thirds of them, repeated so a few count), and the samples the teacher
- * is already sure of (pseudo-labels), every image passed through camera-like augmentation. The candidate is
+ * is already sure of (pseudo-labels), every image passed through camera-like augmentation or made to look like
+ * one of the groups whose input has drifted from the base data's. The candidate is
  * promoted only if it beats the teacher in service on the held-out third of the human labels without
  * losing more than {@link #MAX_BASE_DROP} on the base test images.
  */
@@ -34,6 +39,23 @@ final class TeacherAdaptation {
 
     /** Settings of one round. */
     record Settings(int epochs, float learningRate, float pseudoLabelConfidence, int humanRepeat, long seed) {
+    }
+
+    /**
+     * What the teacher learns to see: camera augmentation, and, for each group whose recent input ({@code sites})
+     * differs from the base data's, base images made to look like that group's, each drawn as often.
+     */
+    static Augmentation augmentation(ModelManifest teacher, List<SiteInput> sites) {
+        List<Augmentation> choices = new ArrayList<>(List.of(PhotometricAugmentation.CAMERA));
+        var input = teacher.getInput();
+        for (SiteInput site : sites) {
+            Augmentation a = FleetStudentRecipe.augmentation(true, input.getMean(), input.getStd(), site.getMean(),
+                    site.getStd());
+            if (!choices.contains(a)) {
+                choices.add(a);
+            }
+        }
+        return choices.size() == 1 ? choices.get(0) : new AugmentationMix(choices);
     }
 
     /** What the round produced and whether it replaces the teacher in service. */
@@ -51,8 +73,8 @@ final class TeacherAdaptation {
         return Math.floorMod(e.key().hashCode(), 3) == 0;
     }
 
-    Outcome run(JobTeacher teacher, ImageSet base, ImageSet eval, EdgeExamples edge, Settings s, String version,
-            Path outDir) {
+    Outcome run(JobTeacher teacher, ImageSet base, ImageSet eval, EdgeExamples edge, List<SiteInput> sites, Settings s,
+            String version, Path outDir) {
         ModelManifest current = teacher.manifest();
         Normalization norm = teacher.normalization();
         int classes = edge.classes();
@@ -68,10 +90,12 @@ final class TeacherAdaptation {
         log.printf("teacher %s from %s: %d base + %d human (x%d) + %d pseudo-labelled images, %d human labels held out%n",
                 version, current.getVersion(), base.size(), humanTrain.size(), s.humanRepeat(), pseudo.size(),
                 humanVal.size());
+        Augmentation augmentation = augmentation(current, sites);
+        log.printf("teacher %s learns with %s%n", version, augmentation);
         Architecture arch = ModelZoo.get(current.getArchitecture());
         TrainedModel start = TrainedModel.load(arch, teacher.paramsDir());
         try (TrainedModel tuned = new ClassifierTrainer(log).fineTune(start, data, null, norm,
-                TrainConfig.supervised(s.epochs(), 64, s.learningRate(), s.seed()), PhotometricAugmentation.CAMERA)) {
+                TrainConfig.supervised(s.epochs(), 64, s.learningRate(), s.seed()), augmentation)) {
             ImageSet valImages = edge.images(humanVal);
             double candidateEval = Metrics.accuracy(tuned.logits(eval, norm), eval.labels(), classes);
             double currentEval = Metrics.accuracy(teacher.logits(eval), eval.labels(), classes);

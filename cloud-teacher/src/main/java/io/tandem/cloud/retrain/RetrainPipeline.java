@@ -20,6 +20,7 @@ import io.tandem.proto.v1.EdgeSample;
 import io.tandem.proto.v1.GateReason;
 import io.tandem.proto.v1.LabelledSample;
 import io.tandem.proto.v1.ModelManifest;
+import io.tandem.proto.v1.SiteInput;
 import io.tandem.proto.v1.TeacherBundle;
 import io.tandem.proto.v1.TrainingJob;
 import io.tandem.proto.v1.TrainingResult;
@@ -282,6 +283,12 @@ public class RetrainPipeline {
                     .setPixels(s.getExample().getInput().getData())
                     .setHumanLabel(store.humanLabel(key).map(h -> h.getLabel()).orElse(-1))
                     .setAudit(s.getExample().getGateReason() == GateReason.RANDOM_AUDIT));
+        }
+        if (run.kind() == Kind.TEACHER) {
+            for (String group : drift.groups()) {
+                drift.recentInput(group).ifPresent(site -> job.addSites(SiteInput.newBuilder().setGroup(group)
+                        .setMean(site[0]).setStd(site[1])));
+            }
         }
         if (run.kind() == Kind.STUDENT) {
             Optional<ModelManifest> own = registry.latest(run.modelId());
