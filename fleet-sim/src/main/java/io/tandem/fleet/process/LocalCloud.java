@@ -34,16 +34,17 @@ public record LocalCloud(ChildProcess stack, ChildProcess cloud, List<ChildProce
      */
     public static LocalCloud start(Supervisor processes, Path work, Path teacherOnnx, Path data, List<String> settings,
             int workers) {
-        int kafkaPort = Supervisor.freePort();
-        int mqttPort = Supervisor.freePort();
-        int httpPort = Supervisor.freePort();
+        int[] ports = Supervisor.freePorts(4);
+        int kafkaPort = ports[0];
+        int mqttPort = ports[1];
+        int httpPort = ports[2];
         String bootstrap = "127.0.0.1:" + kafkaPort;
         String mqttUrl = "tcp://127.0.0.1:" + mqttPort;
         String apiBase = "http://127.0.0.1:" + httpPort;
         String java = Supervisor.java();
         ChildProcess stack = processes.launch("local-stack", List.of(java, "-Xmx768m", "-cp",
                 processes.classpath("local-stack"), "io.tandem.localstack.LocalStack", "--kafka-port", "" + kafkaPort,
-                "--kafka-controller-port", "" + Supervisor.freePort(), "--mqtt-port", "" + mqttPort,
+                "--kafka-controller-port", "" + ports[3], "--mqtt-port", "" + mqttPort,
                 "--data-dir", work.resolve("local-stack").toString()), line -> line.startsWith("tandem local-stack READY"));
         stack.awaitLine(processes.remaining(), "READY");
         Path quarkusJar = processes.requireFile(Path.of("cloud-teacher/target/quarkus-app/quarkus-run.jar"));

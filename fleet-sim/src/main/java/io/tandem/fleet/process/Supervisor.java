@@ -131,6 +131,33 @@ public final class Supervisor implements AutoCloseable {
         }
     }
 
+    /**
+     * {@code n} distinct free ports on the loopback address: each is held open until all are found, so that two
+     * of them can never be the same port (one at a time, the system may hand a just-closed port out again).
+     */
+    public static int[] freePorts(int n) {
+        List<ServerSocket> held = new ArrayList<>();
+        try {
+            int[] ports = new int[n];
+            for (int i = 0; i < n; i++) {
+                ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+                held.add(s);
+                ports[i] = s.getLocalPort();
+            }
+            return ports;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } finally {
+            for (ServerSocket s : held) {
+                try {
+                    s.close();
+                } catch (IOException e) {
+                    // closing a listening socket that accepted nothing; nothing to keep
+                }
+            }
+        }
+    }
+
     /** Stops every process, newest first. */
     @Override
     public synchronized void close() {
