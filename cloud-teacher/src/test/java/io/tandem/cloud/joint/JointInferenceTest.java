@@ -217,14 +217,15 @@ class JointInferenceTest {
     io.tandem.cloud.registry.ModelRegistry registry;
 
     @Test
-    void aSiteDeviceIsAnsweredUnderTheMixOfObjectsItsSiteStudentLearnt() throws Exception {
+    void aSiteDeviceIsAnsweredUnderTheMixOfObjectsItsSitesStudentLearnt() throws Exception {
         String site = "quay" + System.nanoTime() % 100_000;
         byte[] plain = given().contentType("application/x-protobuf").body(request(21, 784, 2_000))
                 .post("/api/teacher/infer").then().statusCode(200).extract().asByteArray();
         int unshifted = Codecs.TEACHER_ANSWER.decode(plain).getPredictedClass();
         int favoured = (unshifted + 1) % 10;
 
-        // A site student that learnt its site sees almost only the favoured class.
+        // The site's student learnt that it sees almost only the favoured class; the device itself runs the
+        // fleet-wide student.
         io.tandem.proto.v1.ModelManifest fixture;
         try (java.io.InputStream b = getClass().getClassLoader().getResourceAsStream("fixtures/student-tiny.manifest.pb")) {
             fixture = Codecs.MANIFEST.decode(b.readAllBytes());
@@ -243,7 +244,7 @@ class JointInferenceTest {
         String device = site + "-cam";
         io.tandem.cloud.brokers.Wire.produceKafka(io.tandem.proto.Topics.KAFKA_TELEMETRY, device,
                 Codecs.TELEMETRY.encode(io.tandem.proto.v1.Telemetry.newBuilder().setSchemaVersion(Codecs.SCHEMA_VERSION)
-                        .setDeviceId(device).setFleet("f-joint").setGroup(site).setModelVersion(site + "-v1")
+                        .setDeviceId(device).setFleet("f-joint").setGroup(site).setModelVersion("v1")
                         .setTimeMs(System.currentTimeMillis()).build()));
         assertTrue(io.tandem.cloud.brokers.Wire.eventually(Duration.ofSeconds(30),
                 () -> given().get("/api/v1/fleet/" + device).statusCode() == 200), "the fleet state heard the device");

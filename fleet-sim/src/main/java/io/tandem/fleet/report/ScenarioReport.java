@@ -245,9 +245,9 @@ public final class ScenarioReport {
                     ? s.groups().stream().map(Scenario.Group::name).toList() : List.of(m.getDeviceGroup());
             for (String g : groupsOf) {
                 ImageSet frames = finalFrames(in, g);
-                // The teacher as it answers the devices that run this student: under the site's mix of objects
-                // when the student learnt one (the cloud adds the same shift to its escalation answers).
-                double margin = (in.judge().accuracy("teacher", t, frames, ManifestMetrics.siteLogitShift(m))
+                // The teacher as it answers this group's devices: under the group's mix of objects when its latest
+                // site student learnt one (the cloud adds the same shift to its answers for the group's devices).
+                double margin = (in.judge().accuracy("teacher", t, frames, siteShift(in, g))
                         - in.judge().accuracy(st[0], st[1], frames)) * 100;
                 if (Double.isNaN(smallest) || margin < smallest) {
                     smallest = margin;
@@ -258,6 +258,13 @@ public final class ScenarioReport {
         put(summary, "teacher_minus_best_student_points", smallest);
         summary.put("teacher_minus_best_student_pair", pair);
         return summary;
+    }
+
+    /** The logit shift of {@code group}'s latest site student (its mix of objects), empty when there is none. */
+    private static float[] siteShift(Inputs in, String group) {
+        List<String> versions = in.api().versions("student." + group);
+        return versions.isEmpty() ? new float[0]
+                : ManifestMetrics.siteLogitShift(in.judge().manifest("student." + group, versions.get(versions.size() - 1)));
     }
 
     private static RoundRecord.Group group(Inputs in, int round, String group) {
