@@ -86,18 +86,17 @@ public record SitePrior(double[] shares, double chiSquare, int audits) {
     }
 
     private static ImageSet draw(ImageSet base, double[] weights, long seed) {
-        double[] shares = weights;
         List<List<Integer>> byClass = new ArrayList<>();
-        for (int c = 0; c < shares.length; c++) {
+        for (int c = 0; c < weights.length; c++) {
             byClass.add(new ArrayList<>());
         }
         for (int i = 0; i < base.size(); i++) {
             byClass.get(base.labels()[i]).add(i);
         }
-        double[] cumulative = new double[shares.length];
+        double[] cumulative = new double[weights.length];
         double total = 0;
-        for (int c = 0; c < shares.length; c++) {
-            total += byClass.get(c).isEmpty() ? 0 : shares[c];
+        for (int c = 0; c < weights.length; c++) {
+            total += byClass.get(c).isEmpty() ? 0 : weights[c];
             cumulative[c] = total;
         }
         Random random = new Random(seed);
@@ -108,7 +107,7 @@ public record SitePrior(double[] shares, double chiSquare, int audits) {
         for (int k = 0; k < n; k++) {
             double u = random.nextDouble() * total;
             int c = 0;
-            while (c < shares.length - 1 && (u >= cumulative[c] || byClass.get(c).isEmpty())) {
+            while (c < weights.length - 1 && (u >= cumulative[c] || byClass.get(c).isEmpty())) {
                 c++;
             }
             List<Integer> pool = byClass.get(c);
