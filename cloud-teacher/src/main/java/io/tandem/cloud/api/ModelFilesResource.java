@@ -36,8 +36,8 @@ public abstract class ModelFilesResource {
     @Path("/{id}/{version}/fallback")
     @Produces(MediaType.APPLICATION_OCTET_STREAM)
     public Response fallback(@PathParam("id") String id, @PathParam("version") String version) {
-        return download(registry.fallback(id, version).orElseThrow(() -> new NotFoundException(
-                "no FP32 fallback for model " + id + " " + version)), id + "-" + version + "-fp32.onnx");
+        return download(registry.fallback(id, version), "no FP32 fallback for model " + id + " " + version,
+                id + "-" + version + "-fp32.onnx");
     }
 
     /** The ONNX artifact of one version. */
@@ -45,11 +45,12 @@ public abstract class ModelFilesResource {
     @Path("/{id}/{version}/artifact")
     @Produces(MediaType.APPLICATION_OCTET_STREAM)
     public Response artifact(@PathParam("id") String id, @PathParam("version") String version) {
-        return download(registry.artifact(id, version).orElseThrow(() -> new NotFoundException(
-                "no model " + id + " " + version)), id + "-" + version + ".onnx");
+        return download(registry.artifact(id, version), "no model " + id + " " + version, id + "-" + version + ".onnx");
     }
 
-    private static Response download(java.nio.file.Path file, String name) {
+    /** The file as an attachment named {@code name}, or 404 saying {@code missing}. */
+    private static Response download(java.util.Optional<java.nio.file.Path> found, String missing, String name) {
+        java.nio.file.Path file = found.orElseThrow(() -> new NotFoundException(missing));
         return Response.ok(file.toFile()).header("Content-Disposition", "attachment; filename=\"" + name + "\"").build();
     }
 }

@@ -5,6 +5,7 @@ import io.quarkus.runtime.ShutdownEvent;
 import io.tandem.cloud.config.TandemConfig;
 import io.tandem.cloud.teacher.TeacherModel;
 import io.tandem.distill.calib.TemperatureScaling;
+import io.tandem.distill.kd.SitePrior;
 import io.tandem.proto.Codecs;
 import io.tandem.proto.v1.ModelManifest;
 import io.tandem.proto.v1.TeacherAnswer;
@@ -175,8 +176,8 @@ public class TeacherService {
         float temperature = m.getTemperature() > 0 ? m.getTemperature() : 1;
         for (int i = 0; i < live.size(); i++) {
             float[] shift = live.get(i).siteShift();
-            for (int c = 0; c < shift.length && shift.length == classes; c++) {
-                logits[i * classes + c] += temperature * shift[c];
+            if (shift.length == classes) {
+                SitePrior.addShift(logits, i * classes, (i + 1) * classes, shift, temperature);
             }
         }
         float[] p = TemperatureScaling.probabilities(logits, classes, temperature);

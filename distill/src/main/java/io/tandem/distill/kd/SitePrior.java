@@ -131,6 +131,17 @@ public record SitePrior(double[] shares, double chiSquare, int audits) {
         return shift;
     }
 
+    /**
+     * Applies a site's mix to a classifier's logits: adds {@code scale * shift[c]} to logit {@code c} of each row
+     * (rows of {@code shift.length} classes) in {@code [from, to)}. {@code scale} is the classifier's temperature
+     * when the shift is meant for its calibrated logits, 1 for its raw ones.
+     */
+    public static void addShift(float[] logits, int from, int to, float[] shift, float scale) {
+        for (int i = from; i < to; i++) {
+            logits[i] += scale * shift[(i - from) % shift.length];
+        }
+    }
+
     private static double[] shares(int[] labels, int classes, double pseudoCount) {
         double[] out = new double[classes];
         for (int label : labels) {

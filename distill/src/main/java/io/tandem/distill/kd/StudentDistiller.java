@@ -82,7 +82,7 @@ public final class StudentDistiller {
             }
             float[] logits = concat(baseLogits, r.edge().teacherLogits());
             if (onnx.logitShift().length > 0) {
-                shift(logits, onnx.logitShift());
+                SitePrior.addShift(logits, 0, logits.length, onnx.logitShift(), 1);
             }
             SoftTargets targets = r.config().distills() ? SoftTargets.cached(logits, r.student().classes()) : null;
             try (TrainedModel student = new ClassifierTrainer(log).train(r.student(), data, targets, r.normalization(),
@@ -157,12 +157,6 @@ public final class StudentDistiller {
             return io.tandem.distill.data.FashionMnist.CLASSES;
         }
         return java.util.stream.IntStream.range(0, classes).mapToObj(Integer::toString).toList();
-    }
-
-    private static void shift(float[] logits, float[] shift) {
-        for (int i = 0; i < logits.length; i++) {
-            logits[i] += shift[i % shift.length];
-        }
     }
 
     private static float[] concat(float[] a, float[] b) {

@@ -93,4 +93,16 @@ class SitePriorTest {
         assertEquals(prior.shares()[4] * total, coats + examples.length, 0.05 * total);
         assertEquals(prior.shares()[7] * total, sneakers, 0.05 * total);
     }
+
+    @Test
+    void aShiftIsAddedToEachRowOfTheRangeScaledByTheTemperature() {
+        float[] logits = {1, 1, 1, 1, 1, 1};
+        SitePrior.addShift(logits, 2, 6, new float[] {0.5f, -1f}, 2f);
+        assertEquals(1f, logits[0]);
+        assertEquals(1f, logits[1]);
+        assertEquals(2f, logits[2]);
+        assertEquals(-1f, logits[3]);
+        assertEquals(2f, logits[4]);
+        assertEquals(-1f, logits[5]);
+    }
 }

@@ -33,22 +33,24 @@ public final class KafkaAudit {
         return keys.size();
     }
 
-    /** The source frame ids of every hard example on {@code tandem.samples}. */
-    public static Set<Long> uploadedFrames(String bootstrap, Duration timeout) {
-        Set<Long> frames = new HashSet<>();
-        samples(bootstrap, timeout, e -> frames.add(e.getSourceFrame()));
-        return frames;
+    /**
+     * The source frame ids of the hard examples on {@code tandem.samples}: every one, and those devices sent as random
+     * audits.
+     */
+    public record Uploads(Set<Long> frames, Set<Long> audited) {
     }
 
-    /** The source frame ids of the hard examples on {@code tandem.samples} that devices sent as random audits. */
-    public static Set<Long> auditedFrames(String bootstrap, Duration timeout) {
+    /** What the devices uploaded, read in one pass over {@code tandem.samples}. */
+    public static Uploads uploads(String bootstrap, Duration timeout) {
         Set<Long> frames = new HashSet<>();
+        Set<Long> audited = new HashSet<>();
         samples(bootstrap, timeout, e -> {
+            frames.add(e.getSourceFrame());
             if (e.getGateReason() == GateReason.RANDOM_AUDIT) {
-                frames.add(e.getSourceFrame());
+                audited.add(e.getSourceFrame());
             }
         });
-        return frames;
+        return new Uploads(frames, audited);
     }
 
     private static void samples(String bootstrap, Duration timeout, java.util.function.Consumer<HardExample> sink) {

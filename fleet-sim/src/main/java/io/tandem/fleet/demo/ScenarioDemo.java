@@ -275,8 +275,7 @@ public final class ScenarioDemo implements Callable<Integer> {
                         k -> pools.heldOut(d, scenario.seed() + k.hashCode())), studentEpochs, scenario.seed(), out));
             }
             step("shadow students: the loop's recipe on mined, random and all frames of each drifted group");
-            java.util.Set<Long> uploaded = KafkaAudit.uploadedFrames(bootstrap, Duration.ofSeconds(60));
-            java.util.Set<Long> audited = KafkaAudit.auditedFrames(bootstrap, Duration.ofSeconds(60));
+            KafkaAudit.Uploads uploads = KafkaAudit.uploads(bootstrap, Duration.ofSeconds(60));
             Map<String, ShadowStudents.Result> shadows = new LinkedHashMap<>();
             for (Scenario.Group g : scenario.groups()) {
                 int rd = scenario.driftRound(g.name());
@@ -286,7 +285,7 @@ public final class ScenarioDemo implements Callable<Integer> {
                 int last = Math.min(scenario.rounds() - 1, rd + 2);
                 Distribution d = scenario.distributionOf(g.name(), last);
                 shadows.put(g.name(), ShadowStudents.run(new ShadowStudents.Inputs(judge,
-                        rounds.get(last).teacherVersion(), truth, g.name(), last, uploaded, audited, annotator.labelledFrames(),
+                        rounds.get(last).teacherVersion(), truth, g.name(), last, uploads.frames(), uploads.audited(), annotator.labelledFrames(),
                         base, FashionMnist.heldOutPart(train), test.head(1000), heldOut.get(g.name() + "/" + d.name()),
                         new io.tandem.distill.train.TrainConfig(studentEpochs, 64, 1e-3f, scenario.seed(),
                                 io.tandem.distill.train.TrainConfig.DEFAULT_TEMPERATURE,

@@ -3,6 +3,7 @@ package io.tandem.fleet.eval;
 import io.tandem.distill.data.ImageSet;
 import io.tandem.distill.eval.Metrics;
 import io.tandem.distill.eval.OnnxClassifier;
+import io.tandem.distill.kd.SitePrior;
 import io.tandem.distill.manifest.ModelArtifacts;
 import io.tandem.distill.manifest.ModelInput;
 import io.tandem.fleet.cloud.CloudApi;
@@ -44,17 +45,14 @@ public final class ModelJudge {
 
     /**
      * Share of {@code frames} the version classifies right when, as the cloud's teacher does for a site's devices,
-     * {@code siteShift} (per class; empty for none) is added to its logits after its temperature.
+     * {@code siteShift} (per class; empty for none) is added to its calibrated logits.
      */
     public double accuracy(String modelId, String version, ImageSet frames, float[] siteShift) {
         ModelManifest m = manifest(modelId, version);
         try (OnnxClassifier c = OnnxClassifier.open(artifact(modelId, version), 1)) {
             float[] logits = c.logits(frames, ModelInput.of(m).normalization());
             if (siteShift.length == c.classes()) {
-                float temperature = m.getTemperature() > 0 ? m.getTemperature() : 1;
-                for (int i = 0; i < logits.length; i++) {
-                    logits[i] = logits[i] / temperature + siteShift[i % siteShift.length];
-                }
+                SitePrior.addShift(logits, 0, logits.length, siteShift, m.getTemperature() > 0 ? m.getTemperature() : 1);
             }
             return Metrics.accuracy(logits, frames.labels(), c.classes());
         }

@@ -235,6 +235,7 @@ public final class ScenarioReport {
         put(summary, "teacher_gain_on_drift_points", mean(teacherGain));
         double smallest = Double.NaN;
         String pair = "";
+        Map<String, float[]> shifts = new java.util.HashMap<>();
         for (String[] st : students) {
             ModelManifest m = in.judge().manifest(st[0], st[1]);
             String t = m.getParentTeacherVersion();
@@ -247,7 +248,8 @@ public final class ScenarioReport {
                 ImageSet frames = finalFrames(in, g);
                 // The teacher as it answers this group's devices: under the group's mix of objects when its latest
                 // site student learnt one (the cloud adds the same shift to its answers for the group's devices).
-                double margin = (in.judge().accuracy("teacher", t, frames, siteShift(in, g))
+                double margin = (in.judge().accuracy("teacher", t, frames,
+                        shifts.computeIfAbsent(g, group -> siteShift(in, group)))
                         - in.judge().accuracy(st[0], st[1], frames)) * 100;
                 if (Double.isNaN(smallest) || margin < smallest) {
                     smallest = margin;
