@@ -31,7 +31,7 @@ import java.util.Set;
 public final class ScenarioFile {
 
     /** Names of the scenarios that ship with Tandem. */
-    public static final List<String> BUILT_IN = List.of("night-harbour", "cargo-harbour", "fog-and-mix");
+    public static final List<String> BUILT_IN = List.of("night-harbour", "cargo-harbour", "covered-quays", "fog-and-mix");
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -142,8 +142,16 @@ public final class ScenarioFile {
                 }
                 yield new Transform.ClassMix(classes, t.number("share"));
             }
+            case "some_frames" -> {
+                t.only("type", "share", "transforms");
+                List<Transform> inner = new ArrayList<>();
+                for (Node i : t.array("transforms")) {
+                    inner.add(transform(i));
+                }
+                yield new Transform.SomeFrames(t.number("share"), inner);
+            }
             default -> throw new ScenarioException(t.path + ".type: unknown transform '" + type
-                    + "'; known: darken, contrast, blur, noise, class_mix");
+                    + "'; known: darken, contrast, blur, noise, class_mix, some_frames");
         };
     }
 

@@ -121,6 +121,35 @@ public sealed interface Transform {
         }
     }
 
+    /**
+     * A condition only part of the site's frames are under (covered quays among open ones, a few cameras in a
+     * tunnel): with probability {@code share} a frame goes through {@code transforms}, in order; otherwise it is
+     * left alone. Only pixel transforms go inside.
+     */
+    record SomeFrames(double share, List<Transform> transforms) implements Transform {
+        /** Checks the range and that only pixel transforms are inside. */
+        public SomeFrames {
+            Scenario.require(share > 0 && share <= 1, "some_frames.share must be in (0, 1], got " + share);
+            Scenario.require(transforms != null && !transforms.isEmpty(), "some_frames.transforms must name at least"
+                    + " one transform");
+            Scenario.require(transforms.stream().noneMatch(t -> t instanceof ClassMix || t instanceof SomeFrames),
+                    "some_frames.transforms takes pixel transforms only (darken, contrast, blur, noise)");
+            transforms = List.copyOf(transforms);
+        }
+
+        @Override
+        public byte[] apply(byte[] pixels, int rows, int cols, Random random) {
+            if (random.nextDouble() >= share) {
+                return pixels;
+            }
+            byte[] out = pixels;
+            for (Transform t : transforms) {
+                out = t.apply(out, rows, cols, random);
+            }
+            return out;
+        }
+    }
+
     private static byte clamp(double v) {
         return (byte) Math.max(0, Math.min(255, Math.round(v)));
     }

@@ -57,6 +57,10 @@ class ScenarioFileTest {
         assertTrue(refusal(VALID.replace("\"factor\": 0.5", "\"factor\": 1.5")).contains("darken.factor"));
         assertTrue(refusal(VALID.replace("\"audit_fraction\": 0.01", "\"audit_fraction\": 0.5")).contains("audit_fraction"));
         assertTrue(refusal(VALID.replace("\"name\": \"a\"", "\"name\": \"../a\"")).contains("group name"));
+        assertTrue(refusal(VALID.replace("{\"type\": \"darken\", \"factor\": 0.5}", "{\"type\": \"some_frames\", \"share\": 0.5,"
+                + " \"transforms\": [{\"type\": \"class_mix\", \"classes\": [1], \"share\": 1}]}")).contains("pixel transforms only"));
+        assertTrue(refusal(VALID.replace("{\"type\": \"darken\", \"factor\": 0.5}", "{\"type\": \"some_frames\", \"share\": 0,"
+                + " \"transforms\": [{\"type\": \"darken\", \"factor\": 0.5}]}")).contains("some_frames.share"));
         assertTrue(assertThrows(ScenarioException.class, () -> ScenarioFile.load("no-such-scenario")).getMessage()
                 .contains("unknown scenario 'no-such-scenario'"));
     }
@@ -77,5 +81,25 @@ class ScenarioFileTest {
         assertTrue(!java.util.Arrays.equals(img, noisy));
         assertEquals(java.util.Arrays.toString(noisy),
                 java.util.Arrays.toString(new Transform.Noise(20).apply(img, 4, 4, new Random(1))), "seeded");
+    }
+
+    @Test
+    void someFramesChangesOnlyItsShareOfFrames() {
+        Scenario s = ScenarioFile.parse(VALID.replace("{\"type\": \"darken\", \"factor\": 0.5}",
+                "{\"type\": \"some_frames\", \"share\": 0.3, \"transforms\": [{\"type\": \"darken\", \"factor\": 0.5}]}"),
+                "test.json");
+        Distribution night = s.distributionOf("b", 2);
+        assertTrue(night.transforms().get(0) instanceof Transform.SomeFrames);
+        byte[] img = new byte[16];
+        java.util.Arrays.fill(img, (byte) 200);
+        Random random = new Random(3);
+        int darkened = 0;
+        int frames = 4000;
+        for (int i = 0; i < frames; i++) {
+            byte[] out = new Transform.SomeFrames(0.3, java.util.List.of(new Transform.Darken(0.5))).apply(img, 4, 4, random);
+            darkened += (out[0] & 0xff) == 100 ? 1 : 0;
+            assertTrue((out[0] & 0xff) == 100 || (out[0] & 0xff) == 200, "a frame is either changed whole or left alone");
+        }
+        assertEquals(0.3, darkened / (double) frames, 0.03);
     }
 }
