@@ -93,7 +93,8 @@ final class JobRunner {
                 : new double[] {Double.NaN, Double.NaN};
         StudentRound.Outcome o = new StudentRound(log).run(new StudentRound.Inputs(ModelZoo.get(s.getStudentArchitecture()),
                 teacher, base, heldOut, eval, edge, train, s.getGateSamples()), job.getDeviceGroup(), job.getModelId(),
-                job.getVersion(), job.getParentVersion(), deployed, site, dir.resolve("student"));
+                job.getVersion(), job.getParentVersion(), deployed, site, job.getFleetStudentGroupsList(),
+                dir.resolve("student"));
         if (!o.promoted()) {
             return TrainingResult.newBuilder().setPromoted(false).setReason(o.reason());
         }

@@ -11,15 +11,18 @@ import io.tandem.proto.ManifestMetrics;
 import io.tandem.proto.v1.ModelManifest;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
  * Distils one student from the teacher in service, for the whole fleet or for one device group, and
  * decides whether it ships: it must clearly beat ({@link #beats}) the model the group runs now on the
- * group's most recent held-out samples (a third of them by key, never trained on; labelled by a person where
- * one did, else by the teacher; random audits alone once there are enough, since they show what the group
- * sees). A group's samples are trained on with {@link FleetStudentRecipe}.
+ * group's most recent random audits, which students never train on (the held-out third of its recent uploads
+ * until there are enough audits). A fleet student is judged on each group that runs it, and one that the deployed
+ * model beats on any of them does not ship. A group's samples are trained on with {@link FleetStudentRecipe}.
  */
 final class StudentRound {
 
@@ -47,18 +50,23 @@ final class StudentRound {
      * Distils a student for {@code group} ({@code ""} for the whole fleet) into {@code outDir} and gates it
      * against {@code deployed}, the ONNX file the group runs now (none for the first student). {@code site} is
      * the group's recent input brightness (mean and spread, NaN when unknown), what its students learn to see.
+     * {@code fleetStudentGroups} are the groups a fleet student would serve (empty: every group).
      */
     Outcome run(Inputs in, String group, String modelId, String version, String parentVersion, Optional<Path> deployed,
-            double[] site, Path outDir) {
+            double[] site, List<String> fleetStudentGroups, Path outDir) {
         List<EdgeExamples.Example> mine = in.edge().where(e -> group.isEmpty() || e.group().equals(group));
-        List<EdgeExamples.Example> train = mine.stream().filter(e -> !TeacherAdaptation.validation(e)).toList();
-        // The gate looks at what the group sees now: its most recent uploads, the held-out ones among them, and
-        // of those the random audits once there are enough, since hard examples alone favour a model tuned to them.
-        List<EdgeExamples.Example> recent = mine.subList(Math.max(0, mine.size() - in.gateSamples()), mine.size());
-        List<EdgeExamples.Example> heldOutRecent = recent.stream().filter(TeacherAdaptation::validation).toList();
-        List<EdgeExamples.Example> audits = heldOutRecent.stream().filter(EdgeExamples.Example::audit).toList();
-        List<EdgeExamples.Example> gate = audits.size() >= MIN_AUDIT_GATE ? audits : heldOutRecent;
-        String gateKind = audits.size() >= MIN_AUDIT_GATE ? "audit" : "uploaded";
+        // Random audits are the gate's: students never train on them, so every audit can judge a candidate.
+        List<EdgeExamples.Example> train = mine.stream().filter(e -> !e.audit() && !TeacherAdaptation.validation(e))
+                .toList();
+        List<String> judged = group.isEmpty() ? (fleetStudentGroups.isEmpty() ? in.edge().groups() : fleetStudentGroups)
+                : List.of(group);
+        Map<String, List<EdgeExamples.Example>> gates = new LinkedHashMap<>();
+        for (String g : judged) {
+            List<EdgeExamples.Example> samples = gateSamples(in.edge().where(e -> e.group().equals(g)), in.gateSamples());
+            if (!samples.isEmpty()) {
+                gates.put(g, samples);
+            }
+        }
         long human = train.stream().filter(EdgeExamples.Example::human).count();
         ModelManifest teacherManifest = in.teacher().manifest();
         var spec = teacherManifest.getInput();
@@ -80,33 +88,94 @@ final class StudentRound {
                     site[1]).build();
         }
         Path onnx = outDir.resolve("student.onnx");
-        if (gate.isEmpty()) {
+        if (gates.isEmpty()) {
             return new Outcome(m, onnx, deployed.isEmpty(), deployed.isEmpty() ? "first student, no gate samples"
                     : "no held-out samples to gate on");
         }
-        ImageSet gateImages = in.edge().images(gate);
-        boolean[] candidateRight = right(onnx, gateImages, in);
-        double candidate = share(candidateRight);
-        double current = -1;
-        boolean promoted = true;
-        int wins = 0;
-        int losses = 0;
-        if (deployed.isPresent()) {
-            boolean[] currentRight = right(deployed.get(), gateImages, in);
-            current = share(currentRight);
-            for (int i = 0; i < candidateRight.length; i++) {
-                wins += candidateRight[i] && !currentRight[i] ? 1 : 0;
-                losses += currentRight[i] && !candidateRight[i] ? 1 : 0;
-            }
-            promoted = beats(wins, losses);
-        }
-        String reason = String.format("%s on %d held-out %s %s samples: candidate %.4f, deployed %s (right where the"
-                        + " deployed is wrong %d, the reverse %d)", promoted ? "ships" : "does not ship", gate.size(),
-                group.isEmpty() ? "fleet" : group, gateKind, candidate,
-                current < 0 ? "none" : String.format("%.4f", current), wins, losses);
+        Verdict verdict = judge(onnx, deployed, gates, in);
+        String reason = (verdict.promoted() ? "ships" : "does not ship") + " on " + verdict.describe();
         log.printf("%s %s %s%n", modelId, version, reason);
-        return new Outcome(m.toBuilder().putMetrics("gate_accuracy", candidate).putMetrics("gate_samples", gate.size())
-                .putMetrics("gate_deployed_accuracy", current).build(), onnx, promoted, reason);
+        return new Outcome(m.toBuilder().putMetrics("gate_accuracy", verdict.candidate())
+                .putMetrics("gate_samples", verdict.samples()).putMetrics("gate_deployed_accuracy", verdict.deployed())
+                .build(), onnx, verdict.promoted(), reason);
+    }
+
+    /**
+     * What a group's gate judges on: of its most recent {@code window} samples, the random audits once there are
+     * {@link #MIN_AUDIT_GATE} (they show what the group sees; hard examples alone favour a model tuned to them),
+     * else the held-out third of them.
+     */
+    static List<EdgeExamples.Example> gateSamples(List<EdgeExamples.Example> group, int window) {
+        List<EdgeExamples.Example> recent = group.subList(Math.max(0, group.size() - window), group.size());
+        List<EdgeExamples.Example> audits = recent.stream().filter(EdgeExamples.Example::audit).toList();
+        return audits.size() >= MIN_AUDIT_GATE ? audits
+                : recent.stream().filter(e -> !e.audit() && TeacherAdaptation.validation(e)).toList();
+    }
+
+    /** One group's paired comparison: samples, right answers of each model, and where only one is right. */
+    record GroupGate(String group, int samples, int candidateRight, int deployedRight, int wins, int losses) {
+    }
+
+    /**
+     * The gate's decision. A candidate ships when it {@link #beats} the deployed model over every judged group
+     * together and the deployed model does not beat it on any one of them: a fleet student must not make one
+     * group worse to make another better.
+     */
+    record Verdict(List<GroupGate> groups, boolean hasDeployed) {
+
+        int samples() {
+            return groups.stream().mapToInt(GroupGate::samples).sum();
+        }
+
+        double candidate() {
+            return groups.stream().mapToInt(GroupGate::candidateRight).sum() / (double) samples();
+        }
+
+        double deployed() {
+            return hasDeployed ? groups.stream().mapToInt(GroupGate::deployedRight).sum() / (double) samples() : -1;
+        }
+
+        boolean promoted() {
+            if (!hasDeployed) {
+                return true;
+            }
+            int wins = groups.stream().mapToInt(GroupGate::wins).sum();
+            int losses = groups.stream().mapToInt(GroupGate::losses).sum();
+            return beats(wins, losses) && groups.stream().noneMatch(g -> beats(g.losses(), g.wins()));
+        }
+
+        String describe() {
+            StringBuilder b = new StringBuilder(String.format("%d held-out samples: candidate %.4f, deployed %s", samples(),
+                    candidate(), hasDeployed ? String.format("%.4f", deployed()) : "none"));
+            for (GroupGate g : groups) {
+                b.append(String.format("; %s %d: %d vs %d right (only the candidate %d, only the deployed %d)%s",
+                        g.group(), g.samples(), g.candidateRight(), g.deployedRight(), g.wins(), g.losses(),
+                        hasDeployed && beats(g.losses(), g.wins()) ? ", worse here" : ""));
+            }
+            return b.toString();
+        }
+    }
+
+    private static Verdict judge(Path candidate, Optional<Path> deployed, Map<String, List<EdgeExamples.Example>> gates,
+            Inputs in) {
+        List<GroupGate> out = new ArrayList<>();
+        for (Map.Entry<String, List<EdgeExamples.Example>> e : gates.entrySet()) {
+            ImageSet images = in.edge().images(e.getValue());
+            boolean[] c = right(candidate, images, in);
+            boolean[] d = deployed.isPresent() ? right(deployed.get(), images, in) : new boolean[c.length];
+            int cr = 0;
+            int dr = 0;
+            int wins = 0;
+            int losses = 0;
+            for (int i = 0; i < c.length; i++) {
+                cr += c[i] ? 1 : 0;
+                dr += d[i] ? 1 : 0;
+                wins += c[i] && !d[i] ? 1 : 0;
+                losses += d[i] && !c[i] ? 1 : 0;
+            }
+            out.add(new GroupGate(e.getKey(), c.length, cr, dr, wins, losses));
+        }
+        return new Verdict(out, deployed.isPresent());
     }
 
     /**
@@ -143,13 +212,5 @@ final class StudentRound {
             }
             return out;
         }
-    }
-
-    private static double share(boolean[] right) {
-        int n = 0;
-        for (boolean r : right) {
-            n += r ? 1 : 0;
-        }
-        return right.length == 0 ? Double.NaN : n / (double) right.length;
     }
 }

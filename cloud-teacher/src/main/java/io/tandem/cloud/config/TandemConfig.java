@@ -347,8 +347,8 @@ public interface TandemConfig {
         int siteMinSamples();
 
         /**
-         * Most recent samples of a group the gate draws from (their held-out third, random audits alone once
-         * there are 8), 10..100,000.
+         * Most recent samples of a group the gate draws from (their random audits, which students never train on,
+         * once there are 8, else their held-out third; a fleet student on each group it serves), 10..100,000.
          */
         @WithDefault("150")
         @Min(10) @Max(100000)

@@ -37,7 +37,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.SortedSet;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -273,8 +275,12 @@ public class RetrainPipeline {
             // v1 learns from the teacher and the base data alone.
             return job.build();
         }
+        SortedSet<String> groups = new TreeSet<>();
         for (LabelledSample s : usableSamples()) {
             String group = s.getExample().getGroup();
+            if (!group.isEmpty()) {
+                groups.add(group);
+            }
             if (!run.site().isEmpty() && !group.equals(run.site())) {
                 continue;
             }
@@ -295,7 +301,11 @@ public class RetrainPipeline {
             ModelManifest deployed = own.orElseGet(() -> registry.latest(ModelRegistry.STUDENT_ID).orElseThrow());
             job.setParentVersion(own.map(ModelManifest::getVersion).orElse(""));
             registry.artifact(deployed.getModelId(), deployed.getVersion()).ifPresent(p -> job.setDeployedOnnx(read(p)));
-            if (!run.site().isEmpty()) {
+            if (run.site().isEmpty()) {
+                // The fleet's student serves the groups without a student of their own; its gate looks at each of them.
+                groups.stream().filter(g -> registry.latest(ModelRegistry.studentId(g)).isEmpty())
+                        .forEach(job::addFleetStudentGroups);
+            } else {
                 drift.recentInput(run.site()).ifPresent(site -> job.setHasSiteInput(true).setSiteInputMean(site[0])
                         .setSiteInputStd(site[1]));
             }
