@@ -196,11 +196,11 @@ final class StudentRound {
     /**
      * Whether a candidate beats the deployed model on paired samples: it must be right where the deployed one
      * is wrong more often than the reverse, by at least one standard deviation of that difference under a
-     * tie ({@code sqrt(wins + losses)}, at least 1), so a difference of a sample or two on a small gate does
-     * not ship a model that is not better.
+     * tie ({@code sqrt(wins + losses)}) and by at least two samples, so that one sample on a gate where the
+     * two models nearly always agree does not ship a model that is not better.
      */
     static boolean beats(int wins, int losses) {
-        return wins - losses >= Math.max(1, Math.sqrt(wins + losses));
+        return wins - losses >= Math.max(2, Math.sqrt(wins + losses));
     }
 
     private static boolean[] right(Path onnx, ImageSet images, Inputs in) {

@@ -17,6 +17,8 @@ class StudentGateTest {
         assertTrue(StudentRound.beats(3, 0), "three clean wins");
         assertFalse(StudentRound.beats(5, 4), "one sample ahead on nine disagreements is noise");
         assertFalse(StudentRound.beats(2, 1));
+        assertFalse(StudentRound.beats(1, 0), "one sample where the two agree on 38 of 39 is not a better model");
+        assertTrue(StudentRound.beats(2, 0));
         assertFalse(StudentRound.beats(0, 0), "no disagreement, nothing gained");
         assertFalse(StudentRound.beats(1, 3));
     }
