@@ -53,6 +53,8 @@ public class FleetState {
 
     /** Devices in the order they were last seen, the one silent longest first; bounded at start. */
     private Map<String, Device> devices = new LinkedHashMap<>();
+    /** The same devices by id, for look-ups that must not count as the device being heard from. */
+    private final Map<String, Device> byId = new java.util.HashMap<>();
     /** Versions kept per device: {@code tandem.fleet.versions-per-device}, read at start. */
     private int versionsPerDevice = 32;
     private ConsumerLoop loop;
@@ -136,6 +138,7 @@ public class FleetState {
                         + eldest.getValue().lastSeenMs);
                 forgotten.add(eldest.getKey());
                 dirty.remove(eldest.getKey());
+                byId.remove(eldest.getKey());
                 return true;
             }
         };
@@ -246,6 +249,7 @@ public class FleetState {
 
     private Device device(String id, String fleet) {
         Device d = devices.computeIfAbsent(id, k -> new Device(versionsPerDevice));
+        byId.put(id, d);
         d.deviceId = id;
         d.fleet = fleet;
         d.lastSeenMs = System.currentTimeMillis();
@@ -262,6 +266,7 @@ public class FleetState {
                 for (int i = kept.size() - 1; i >= 0; i--) {
                     DeviceSummary k = kept.get(i);
                     Device d = devices.computeIfAbsent(k.deviceId(), x -> new Device(versionsPerDevice));
+                    byId.put(k.deviceId(), d);
                     d.deviceId = k.deviceId();
                     d.fleet = k.fleet();
                     d.group = k.group();
@@ -361,11 +366,11 @@ public class FleetState {
     }
 
     /**
-     * One device's latest state; empty when the cloud has not heard of it (or forgot it). A scan, not {@code get}: a
-     * look-up in the access-ordered map would count as the device being heard from and change which one is forgotten.
+     * One device's latest state; empty when the cloud has not heard of it (or forgot it). Looked up in the map by id,
+     * not the access-ordered one, where a look-up would count as the device being heard from.
      */
     public synchronized java.util.Optional<DeviceSummary> summary(String deviceId) {
-        return devices.values().stream().filter(d -> d.deviceId.equals(deviceId)).findFirst().map(FleetState::summary);
+        return java.util.Optional.ofNullable(byId.get(deviceId)).map(FleetState::summary);
     }
 
     private static DeviceSummary summary(Device d) {
