@@ -21,8 +21,9 @@ import java.util.Optional;
  * Distils one student from the teacher in service, for the whole fleet or for one device group, and
  * decides whether it ships: it must clearly beat ({@link #beats}) the model the group runs now on the
  * group's most recent random audits, which students never train on (the held-out third of its recent uploads
- * until there are enough audits). A fleet student is judged on each group that runs it, and one that the deployed
- * model beats on any of them does not ship. A group's samples are trained on with {@link FleetStudentRecipe}.
+ * until there are enough audits). A fleet student, every group's fallback, is judged on all groups together, and
+ * one that the deployed fleet student beats on a group that runs it does not ship. A group's samples are trained on
+ * with {@link FleetStudentRecipe}.
  */
 final class StudentRound {
 
@@ -50,7 +51,7 @@ final class StudentRound {
      * Distils a student for {@code group} ({@code ""} for the whole fleet) into {@code outDir} and gates it
      * against {@code deployed}, the ONNX file the group runs now (none for the first student). {@code site} is
      * the group's recent input brightness (mean and spread, NaN when unknown), what its students learn to see.
-     * {@code fleetStudentGroups} are the groups a fleet student would serve (empty: every group).
+     * {@code fleetStudentGroups} are the groups that run the fleet's student (empty: every group).
      */
     Outcome run(Inputs in, String group, String modelId, String version, String parentVersion, Optional<Path> deployed,
             double[] site, List<String> fleetStudentGroups, Path outDir) {
@@ -58,8 +59,10 @@ final class StudentRound {
         // Random audits are the gate's: students never train on them, so every audit can judge a candidate.
         List<EdgeExamples.Example> train = mine.stream().filter(e -> !e.audit() && !TeacherAdaptation.validation(e))
                 .toList();
-        List<String> judged = group.isEmpty() ? (fleetStudentGroups.isEmpty() ? in.edge().groups() : fleetStudentGroups)
-                : List.of(group);
+        // A fleet student is the fallback of every group and judged on all of them; it must not lose on one that runs it.
+        List<String> judged = group.isEmpty() ? in.edge().groups() : List.of(group);
+        java.util.Set<String> served = group.isEmpty() && !fleetStudentGroups.isEmpty()
+                ? java.util.Set.copyOf(fleetStudentGroups) : java.util.Set.copyOf(judged);
         Map<String, List<EdgeExamples.Example>> gates = new LinkedHashMap<>();
         for (String g : judged) {
             List<EdgeExamples.Example> samples = gateSamples(in.edge().where(e -> e.group().equals(g)), in.gateSamples());
@@ -92,7 +95,7 @@ final class StudentRound {
             return new Outcome(m, onnx, deployed.isEmpty(), deployed.isEmpty() ? "first student, no gate samples"
                     : "no held-out samples to gate on");
         }
-        Verdict verdict = judge(onnx, deployed, gates, in);
+        Verdict verdict = judge(onnx, deployed, gates, served, in);
         String reason = (verdict.promoted() ? "ships" : "does not ship") + " on " + verdict.describe();
         log.printf("%s %s %s%n", modelId, version, reason);
         return new Outcome(m.toBuilder().putMetrics("gate_accuracy", verdict.candidate())
@@ -112,14 +115,23 @@ final class StudentRound {
                 : recent.stream().filter(e -> !e.audit() && TeacherAdaptation.validation(e)).toList();
     }
 
-    /** One group's paired comparison: samples, right answers of each model, and where only one is right. */
-    record GroupGate(String group, int samples, int candidateRight, int deployedRight, int wins, int losses) {
+    /**
+     * One group's paired comparison: samples, right answers of each model, where only one is right, and whether
+     * the group runs the model the candidate would replace.
+     */
+    record GroupGate(String group, int samples, int candidateRight, int deployedRight, int wins, int losses,
+            boolean served) {
+
+        /** Whether the deployed model beats the candidate here, where the group would run the candidate. */
+        boolean worseHere() {
+            return served && beats(losses, wins);
+        }
     }
 
     /**
      * The gate's decision. A candidate ships when it {@link #beats} the deployed model over every judged group
-     * together and the deployed model does not beat it on any one of them: a fleet student must not make one
-     * group worse to make another better.
+     * together and the deployed model does not beat it on any group that would run it: a fleet student must not
+     * make one group worse to make another better.
      */
     record Verdict(List<GroupGate> groups, boolean hasDeployed) {
 
@@ -141,7 +153,7 @@ final class StudentRound {
             }
             int wins = groups.stream().mapToInt(GroupGate::wins).sum();
             int losses = groups.stream().mapToInt(GroupGate::losses).sum();
-            return beats(wins, losses) && groups.stream().noneMatch(g -> beats(g.losses(), g.wins()));
+            return beats(wins, losses) && groups.stream().noneMatch(GroupGate::worseHere);
         }
 
         String describe() {
@@ -150,14 +162,14 @@ final class StudentRound {
             for (GroupGate g : groups) {
                 b.append(String.format("; %s %d: %d vs %d right (only the candidate %d, only the deployed %d)%s",
                         g.group(), g.samples(), g.candidateRight(), g.deployedRight(), g.wins(), g.losses(),
-                        hasDeployed && beats(g.losses(), g.wins()) ? ", worse here" : ""));
+                        !g.served() ? ", runs its own student" : hasDeployed && g.worseHere() ? ", worse here" : ""));
             }
             return b.toString();
         }
     }
 
     private static Verdict judge(Path candidate, Optional<Path> deployed, Map<String, List<EdgeExamples.Example>> gates,
-            Inputs in) {
+            java.util.Set<String> served, Inputs in) {
         List<GroupGate> out = new ArrayList<>();
         for (Map.Entry<String, List<EdgeExamples.Example>> e : gates.entrySet()) {
             ImageSet images = in.edge().images(e.getValue());
@@ -173,7 +185,7 @@ final class StudentRound {
                 wins += c[i] && !d[i] ? 1 : 0;
                 losses += d[i] && !c[i] ? 1 : 0;
             }
-            out.add(new GroupGate(e.getKey(), c.length, cr, dr, wins, losses));
+            out.add(new GroupGate(e.getKey(), c.length, cr, dr, wins, losses, served.contains(e.getKey())));
         }
         return new Verdict(out, deployed.isPresent());
     }

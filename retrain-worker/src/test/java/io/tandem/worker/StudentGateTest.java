@@ -25,15 +25,21 @@ class StudentGateTest {
 
     @Test
     void aFleetStudentThatMakesOneGroupWorseDoesNotShip() {
-        var downtown = new StudentRound.GroupGate("downtown", 60, 55, 45, 12, 2);
-        var harbourEven = new StudentRound.GroupGate("harbour", 60, 50, 50, 4, 4);
-        var harbourWorse = new StudentRound.GroupGate("harbour", 60, 44, 52, 2, 10);
+        var downtown = new StudentRound.GroupGate("downtown", 60, 55, 45, 12, 2, true);
+        var harbourEven = new StudentRound.GroupGate("harbour", 60, 50, 50, 4, 4, true);
+        var harbourWorse = new StudentRound.GroupGate("harbour", 60, 44, 52, 2, 10, true);
         assertTrue(new StudentRound.Verdict(List.of(downtown, harbourEven), true).promoted(), "better in one, even in the other");
         StudentRound.Verdict worse = new StudentRound.Verdict(List.of(downtown, harbourWorse), true);
         assertFalse(worse.promoted(), "14 to 12 overall, but the harbour loses 8 net: " + worse.describe());
         assertTrue(worse.describe().contains("harbour 60: 44 vs 52 right (only the candidate 2, only the deployed 10), worse here"));
         assertEquals(99 / 120.0, worse.candidate(), 1e-9);
         assertTrue(new StudentRound.Verdict(List.of(harbourWorse), false).promoted(), "the first student has nothing to beat");
+        var ownStudent = new StudentRound.GroupGate("harbour", 60, 44, 52, 2, 10, false);
+        var downtownClear = new StudentRound.GroupGate("downtown", 60, 58, 40, 20, 2, true);
+        StudentRound.Verdict elsewhere = new StudentRound.Verdict(List.of(downtownClear, ownStudent), true);
+        assertTrue(elsewhere.promoted(), "a group that runs its own student does not hold the fleet's back: "
+                + elsewhere.describe());
+        assertTrue(elsewhere.describe().contains("runs its own student"));
     }
 
     @Test

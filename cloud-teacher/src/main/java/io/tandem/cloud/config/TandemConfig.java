@@ -348,7 +348,7 @@ public interface TandemConfig {
 
         /**
          * Most recent samples of a group the gate draws from (their random audits, which students never train on,
-         * once there are 8, else their held-out third; a fleet student on each group it serves), 10..100,000.
+         * once there are 8, else their held-out third; a fleet student on every group's), 10..100,000.
          */
         @WithDefault("150")
         @Min(10) @Max(100000)

@@ -44,10 +44,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.stream.Stream;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -199,11 +195,6 @@ public final class ScenarioDemo implements Callable<Integer> {
         }
         List<ScenarioSource> sources = new ArrayList<>();
         step("starting " + configs.size() + " devices in " + scenario.groups().size() + " groups");
-        ExecutorService beside = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "oracle-and-shadows");
-            t.setDaemon(true);
-            return t;
-        });
         try (SimulatedFleet fleet = new SimulatedFleet(configs, (i, c) -> {
                     ScenarioSource s = new ScenarioSource(c.deviceId(), groupOf.get(i), i, pools, truth, scenario.seed());
                     sources.add(s);
@@ -219,20 +210,6 @@ public final class ScenarioDemo implements Callable<Integer> {
             SimulatedAnnotator annotator = new SimulatedAnnotator(api, truth);
             ModelJudge judge = new ModelJudge(api, work.resolve("judge"));
             Map<String, ImageSet> heldOut = new HashMap<>();
-            // The oracle and the shadow students train beside the rounds (one at a time, on a thread of their own), each
-            // as soon as what it learns from exists: the oracle at once, a group's shadows once the third round after
-            // its drift has settled. The loop leaves the CPU idle while devices stream and rollouts settle.
-            ImageSet train = FashionMnist.train(data);
-            ImageSet base = FashionMnist.trainingPart(train, baseLimit);
-            Map<String, Future<Double>> oracle = new LinkedHashMap<>();
-            Map<String, Future<ShadowStudents.Result>> shadows = new LinkedHashMap<>();
-            for (Scenario.DriftEvent e : scenario.timeline()) {
-                Distribution d = scenario.distributions().get(e.distribution());
-                ImageSet frames = heldOut.computeIfAbsent(e.group() + "/" + d.name(),
-                        k -> pools.heldOut(d, scenario.seed() + k.hashCode()));
-                oracle.computeIfAbsent(e.group(), g -> beside.submit(() -> Oracle.accuracy(base, d, frames, studentEpochs,
-                        scenario.seed(), out)));
-            }
             List<RoundRecord> rounds = new ArrayList<>();
             Map<String, Long> uploadsBefore = new HashMap<>();
             for (int r = 0; r < scenario.rounds(); r++) {
@@ -279,13 +256,6 @@ public final class ScenarioDemo implements Callable<Integer> {
                 }
                 rounds.add(new RoundRecord(r, groups, teacherAfter, labels, (System.nanoTime() - roundStart) / 1e9));
                 printRound(rounds.get(rounds.size() - 1));
-                for (Scenario.Group g : scenario.groups()) {
-                    if (scenario.driftRound(g.name()) > 0 && shadowRound(scenario, g.name()) == r) {
-                        shadows.put(g.name(), shadowsBeside(beside, scenario, g.name(), r, rounds.get(r).teacherVersion(),
-                                judge, truth, annotator.labelledFrames(), bootstrap, base, train, test,
-                                heldOut.get(g.name() + "/" + scenario.distributionOf(g.name(), r).name()), work));
-                    }
-                }
             }
             step("stopping the devices and counting");
             fleet.stop(Duration.ofSeconds(30));
@@ -295,57 +265,41 @@ public final class ScenarioDemo implements Callable<Integer> {
                     () -> api.stats().path("samples_stored").asLong() >= sent, cloud);
             JsonNode stats = api.stats();
             long inKafka = KafkaAudit.distinctSamples(bootstrap, Duration.ofSeconds(60));
-            step("waiting for the oracle and the shadow students (the loop's recipe on mined, random and all frames of"
-                    + " each drifted group), which trained beside the rounds");
-            Map<String, Double> oracleAccuracy = new LinkedHashMap<>();
-            for (Map.Entry<String, Future<Double>> e : oracle.entrySet()) {
-                oracleAccuracy.put(e.getKey(), result(e.getValue()));
+            ImageSet train = FashionMnist.train(data);
+            ImageSet base = FashionMnist.trainingPart(train, baseLimit);
+            step("measuring the oracle (the student trained on every drifted training image with its true label)");
+            Map<String, Double> oracle = new LinkedHashMap<>();
+            for (Scenario.DriftEvent e : scenario.timeline()) {
+                Distribution d = scenario.distributions().get(e.distribution());
+                oracle.computeIfAbsent(e.group(), g -> Oracle.accuracy(base, d, heldOut.computeIfAbsent(g + "/" + d.name(),
+                        k -> pools.heldOut(d, scenario.seed() + k.hashCode())), studentEpochs, scenario.seed(), out));
             }
-            Map<String, ShadowStudents.Result> shadowResults = new LinkedHashMap<>();
-            for (Map.Entry<String, Future<ShadowStudents.Result>> e : shadows.entrySet()) {
-                shadowResults.put(e.getKey(), result(e.getValue()));
+            step("shadow students: the loop's recipe on mined, random and all frames of each drifted group");
+            KafkaAudit.Uploads uploads = KafkaAudit.uploads(bootstrap, Duration.ofSeconds(60));
+            Map<String, ShadowStudents.Result> shadows = new LinkedHashMap<>();
+            for (Scenario.Group g : scenario.groups()) {
+                int rd = scenario.driftRound(g.name());
+                if (rd <= 0) {
+                    continue;
+                }
+                int last = Math.min(scenario.rounds() - 1, rd + 2);
+                Distribution d = scenario.distributionOf(g.name(), last);
+                shadows.put(g.name(), ShadowStudents.run(new ShadowStudents.Inputs(judge,
+                        rounds.get(last).teacherVersion(), truth, g.name(), last, uploads.frames(), uploads.audited(), annotator.labelledFrames(),
+                        base, FashionMnist.heldOutPart(train), test.head(1000), heldOut.get(g.name() + "/" + d.name()),
+                        new io.tandem.distill.train.TrainConfig(studentEpochs, 64, 1e-3f, scenario.seed(),
+                                io.tandem.distill.train.TrainConfig.DEFAULT_TEMPERATURE,
+                                io.tandem.distill.train.TrainConfig.DEFAULT_ALPHA),
+                        scenario.seed(), work.resolve("shadow")), out));
             }
-            return ScenarioReport.build(new ScenarioReport.Inputs(scenario, rounds, status, api, judge, oracleAccuracy,
-                    shadowResults,
+            return ScenarioReport.build(new ScenarioReport.Inputs(scenario, rounds, status, api, judge, oracle, shadows,
                     heldOut,
                     sent, inKafka, stats.path("samples_stored").asLong(), annotator.labelled(), tap.unknownFrames(),
                     stats, (System.nanoTime() - started) / 1e9));
-        } finally {
-            beside.shutdownNow();
         }
     }
 
     /** Waits until no retrain runs and every device runs what the registry says its group should. */
-    /** The round after which a drifted group's shadow students learn: the third after its drift, or the last. */
-    private static int shadowRound(Scenario scenario, String group) {
-        return Math.min(scenario.rounds() - 1, scenario.driftRound(group) + 2);
-    }
-
-    /** Starts a drifted group's shadow students on what the loop had by the end of round {@code last}. */
-    private Future<ShadowStudents.Result> shadowsBeside(ExecutorService beside, Scenario scenario, String group, int last, String teacherVersion,
-            ModelJudge judge, GroundTruth truth, java.util.Set<Long> humanLabelled, String bootstrap, ImageSet base,
-            ImageSet train, ImageSet test, ImageSet siteHeldOut, Path work) {
-        out.printf("==> shadow students for %s start beside the loop (the teacher and uploads of round %d)%n", group,
-                last + 1);
-        return beside.submit(() -> {
-            KafkaAudit.Uploads uploads = KafkaAudit.uploads(bootstrap, Duration.ofSeconds(60));
-            return ShadowStudents.run(new ShadowStudents.Inputs(judge, teacherVersion, truth, group, last, uploads.frames(),
-                    uploads.audited(), humanLabelled, base, FashionMnist.heldOutPart(train), test.head(1000), siteHeldOut,
-                    new io.tandem.distill.train.TrainConfig(studentEpochs, 64, 1e-3f, scenario.seed(),
-                            io.tandem.distill.train.TrainConfig.DEFAULT_TEMPERATURE,
-                            io.tandem.distill.train.TrainConfig.DEFAULT_ALPHA),
-                    scenario.seed(), work.resolve("shadow")), out);
-        });
-    }
-
-    private static <T> T result(Future<T> f) throws Exception {
-        try {
-            return f.get();
-        } catch (ExecutionException e) {
-            throw e.getCause() instanceof Exception x ? x : e;
-        }
-    }
-
     private void settle(CloudApi api, SimulatedFleet fleet, Supervisor processes, ChildProcess cloud) {
         sleep(3000);
         int idle = 0;
