@@ -92,7 +92,7 @@ final class JobRunner {
         double[] site = job.getHasSiteInput() ? new double[] {job.getSiteInputMean(), job.getSiteInputStd()}
                 : new double[] {Double.NaN, Double.NaN};
         StudentRound.Outcome o = new StudentRound(log).run(new StudentRound.Inputs(ModelZoo.get(s.getStudentArchitecture()),
-                teacher, base, heldOut, eval, edge, train, s.getGateSamples()), job.getDeviceGroup(), job.getModelId(),
+                teacher, base, heldOut, eval, edge, train, s.getGateSamples(), onnxThreads), job.getDeviceGroup(), job.getModelId(),
                 job.getVersion(), job.getParentVersion(), deployed, site, job.getFleetStudentGroupsList(),
                 dir.resolve("student"));
         if (!o.promoted()) {

@@ -38,7 +38,7 @@ final class StudentRound {
 
     /** The data and settings of one round. */
     record Inputs(Architecture architecture, JobTeacher teacher, ImageSet base, ImageSet heldOut, ImageSet eval,
-            EdgeExamples edge, TrainConfig config, int gateSamples) {
+            EdgeExamples edge, TrainConfig config, int gateSamples, int onnxThreads) {
     }
 
     private final PrintStream log;
@@ -85,7 +85,7 @@ final class StudentRound {
                         .setDeviceGroup(group).setDataSnapshot("base[0:" + in.base().size() + "] + "
                                 + (group.isEmpty() ? "fleet" : group) + " samples, teacher " + teacherManifest.getVersion())
                         .putDataBySource("human", human),
-                outDir, "student");
+                outDir, "student", in.onnxThreads());
         if (!Double.isNaN(site[0])) {
             m = m.toBuilder().putMetrics(ManifestMetrics.REFERENCE_MEAN, site[0]).putMetrics(ManifestMetrics.REFERENCE_STD,
                     site[1]).build();
@@ -216,7 +216,7 @@ final class StudentRound {
     }
 
     private static boolean[] right(Path onnx, ImageSet images, Inputs in) {
-        try (OnnxClassifier c = OnnxClassifier.open(onnx, 1)) {
+        try (OnnxClassifier c = OnnxClassifier.open(onnx, in.onnxThreads())) {
             float[] logits = c.logits(images, in.teacher().normalization());
             boolean[] out = new boolean[images.size()];
             for (int i = 0; i < out.length; i++) {

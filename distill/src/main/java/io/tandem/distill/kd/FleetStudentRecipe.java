@@ -69,9 +69,12 @@ public final class FleetStudentRecipe {
         return examples == 0 ? 0 : Math.max(1, Math.min(MAX_REPEAT, (int) (baseSize * share / examples)));
     }
 
-    /** Distils the student into {@code outDir} ({@code name}.onnx) and returns its manifest. */
+    /**
+     * Distils the student into {@code outDir} ({@code name}.onnx) and returns its manifest; the teacher labels the
+     * base images on {@code ortThreads} ONNX Runtime threads.
+     */
     public static ModelManifest distil(PrintStream log, Inputs in, ModelManifest.Builder manifest, Path outDir,
-            String name) {
+            String name, int ortThreads) {
         int times = repeat(in.base().size(), in.examples().images().size(), in.share());
         EdgeSamples repeated = repeat(in.examples(), times);
         ImageSet base = in.base();
@@ -90,7 +93,7 @@ public final class FleetStudentRecipe {
         } else if (in.auditLabels().length > 0) {
             log.printf("the site's %d audits show the base data's mix of objects%n", in.auditLabels().length);
         }
-        return new StudentDistiller(log, 1).distill(new StudentDistiller.Request(in.architecture(),
+        return new StudentDistiller(log, ortThreads).distill(new StudentDistiller.Request(in.architecture(),
                 new Teacher.Onnx(in.teacherOnnx(), shift), in.teacherVersion(), base, repeated, in.heldOut(), in.eval(),
                 in.normalization(), in.config(), manifest.putDataBySource("base", base.size())
                         .putDataBySource("edge", in.examples().images().size()).putMetrics("edge_repeat", times),

@@ -49,7 +49,7 @@ public final class ModelJudge {
      */
     public double accuracy(String modelId, String version, ImageSet frames, float[] siteShift) {
         ModelManifest m = manifest(modelId, version);
-        try (OnnxClassifier c = OnnxClassifier.open(artifact(modelId, version), 1)) {
+        try (OnnxClassifier c = OnnxClassifier.open(artifact(modelId, version), Runtime.getRuntime().availableProcessors())) {
             float[] logits = c.logits(frames, ModelInput.of(m).normalization());
             if (siteShift.length == c.classes()) {
                 SitePrior.addShift(logits, 0, logits.length, siteShift, m.getTemperature() > 0 ? m.getTemperature() : 1);

@@ -110,7 +110,7 @@ public final class ShadowStudents {
         ImageSet unlabelled = new ImageSet(data, new int[frames.size()], input.rows(), input.cols());
         float[] logits;
         Path teacherOnnx = in.judge().artifact("teacher", in.teacherVersion());
-        try (OnnxClassifier t = OnnxClassifier.open(teacherOnnx, 1)) {
+        try (OnnxClassifier t = OnnxClassifier.open(teacherOnnx, Runtime.getRuntime().availableProcessors())) {
             logits = t.logits(unlabelled, input.normalization());
         }
         int classes = input.classes().size();
@@ -146,7 +146,8 @@ public final class ShadowStudents {
                         teacher.getInput().getMean(), teacher.getInput().getStd(), site[0], site[1]), in.base(),
                 FleetStudentRecipe.examples(examples, logits), FleetStudentRecipe.SITE_SHARE, in.heldOut(), in.eval(),
                 input.normalization(), in.config(), auditLabels),
-                ModelManifest.newBuilder().setModelId("shadow-" + name).setVersion("s1"), out, "student");
+                ModelManifest.newBuilder().setModelId("shadow-" + name).setVersion("s1"), out, "student",
+                Runtime.getRuntime().availableProcessors());
         try (OnnxClassifier s = OnnxClassifier.open(out.resolve("student.onnx"), 1)) {
             double accuracy = Metrics.accuracy(s.logits(in.siteHeldOut(), input.normalization()),
                     in.siteHeldOut().labels(), classes);

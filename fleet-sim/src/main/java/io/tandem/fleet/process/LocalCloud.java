@@ -57,11 +57,14 @@ public record LocalCloud(ChildProcess stack, ChildProcess cloud, List<ChildProce
         ChildProcess cloud = processes.launch("cloud", command, null);
         // Training runs in the workers, not in the cloud: DJL offline before any of its classes load.
         List<ChildProcess> started = new ArrayList<>();
+        // The workers share the machine's cores for labelling with the teacher and gating (they train one at a time each).
+        String onnxThreads = String.valueOf(Math.max(1, Runtime.getRuntime().availableProcessors() / workers));
         for (int i = 1; i <= workers; i++) {
             started.add(processes.launch("worker-" + i, List.of(java, "-Xmx3g", "-Dai.djl.offline=true",
                     "-DOPT_OUT_TRACKING=true", "-cp", processes.classpath("retrain-worker"),
                     "io.tandem.worker.RetrainWorker", "--cloud", apiBase, "--id", "local-worker-" + i, "--work",
-                    work.resolve("worker-" + i).toString(), "--data", data.toString()), null));
+                    work.resolve("worker-" + i).toString(), "--data", data.toString(), "--onnx-threads", onnxThreads),
+                    null));
         }
         return new LocalCloud(stack, cloud, List.copyOf(started), bootstrap, mqttUrl, apiBase);
     }
