@@ -59,12 +59,9 @@ final class StudentRound {
         // Random audits are the gate's: students never train on them, so every audit can judge a candidate.
         List<EdgeExamples.Example> train = mine.stream().filter(e -> !e.audit() && !TeacherAdaptation.validation(e))
                 .toList();
-        // A fleet student is the fallback of every group and judged on all of them; it must not lose on one that runs it.
-        List<String> judged = group.isEmpty() ? in.edge().groups() : List.of(group);
-        java.util.Set<String> served = group.isEmpty() && !fleetStudentGroups.isEmpty()
-                ? java.util.Set.copyOf(fleetStudentGroups) : java.util.Set.copyOf(judged);
+        Map<String, Boolean> judged = judgedGroups(group, in.edge().all(), fleetStudentGroups);
         Map<String, List<EdgeExamples.Example>> gates = new LinkedHashMap<>();
-        for (String g : judged) {
+        for (String g : judged.keySet()) {
             List<EdgeExamples.Example> samples = gateSamples(in.edge().where(e -> e.group().equals(g)), in.gateSamples());
             if (!samples.isEmpty()) {
                 gates.put(g, samples);
@@ -95,12 +92,29 @@ final class StudentRound {
             return new Outcome(m, onnx, deployed.isEmpty(), deployed.isEmpty() ? "first student, no gate samples"
                     : "no held-out samples to gate on");
         }
-        Verdict verdict = judge(onnx, deployed, gates, served, in);
+        Verdict verdict = judge(onnx, deployed, gates, judged, in);
         String reason = (verdict.promoted() ? "ships" : "does not ship") + " on " + verdict.describe();
         log.printf("%s %s %s%n", modelId, version, reason);
         return new Outcome(m.toBuilder().putMetrics("gate_accuracy", verdict.candidate())
                 .putMetrics("gate_samples", verdict.samples()).putMetrics("gate_deployed_accuracy", verdict.deployed())
                 .build(), onnx, verdict.promoted(), reason);
+    }
+
+    /**
+     * The groups a candidate is judged on, each with whether it would run the candidate: a group's student on its
+     * group; a fleet student, every group's fallback, on every group that sent samples (devices without a group, the
+     * empty name, too), run by those in {@code fleetStudentGroups} and by devices without a group (all of them when
+     * the list is empty).
+     */
+    static Map<String, Boolean> judgedGroups(String group, List<EdgeExamples.Example> all, List<String> fleetStudentGroups) {
+        Map<String, Boolean> out = new LinkedHashMap<>();
+        if (!group.isEmpty()) {
+            out.put(group, true);
+            return out;
+        }
+        all.stream().map(EdgeExamples.Example::group).distinct().sorted().forEach(g -> out.put(g, g.isEmpty()
+                || fleetStudentGroups.isEmpty() || fleetStudentGroups.contains(g)));
+        return out;
     }
 
     /**
@@ -161,7 +175,7 @@ final class StudentRound {
                     candidate(), hasDeployed ? String.format("%.4f", deployed()) : "none"));
             for (GroupGate g : groups) {
                 b.append(String.format("; %s %d: %d vs %d right (only the candidate %d, only the deployed %d)%s",
-                        g.group(), g.samples(), g.candidateRight(), g.deployedRight(), g.wins(), g.losses(),
+                        g.group().isEmpty() ? "devices without a group" : g.group(), g.samples(), g.candidateRight(), g.deployedRight(), g.wins(), g.losses(),
                         !g.served() ? ", runs its own student" : hasDeployed && g.worseHere() ? ", worse here" : ""));
             }
             return b.toString();
@@ -169,7 +183,7 @@ final class StudentRound {
     }
 
     private static Verdict judge(Path candidate, Optional<Path> deployed, Map<String, List<EdgeExamples.Example>> gates,
-            java.util.Set<String> served, Inputs in) {
+            Map<String, Boolean> served, Inputs in) {
         List<GroupGate> out = new ArrayList<>();
         for (Map.Entry<String, List<EdgeExamples.Example>> e : gates.entrySet()) {
             ImageSet images = in.edge().images(e.getValue());
@@ -185,7 +199,7 @@ final class StudentRound {
                 wins += c[i] && !d[i] ? 1 : 0;
                 losses += d[i] && !c[i] ? 1 : 0;
             }
-            out.add(new GroupGate(e.getKey(), c.length, cr, dr, wins, losses, served.contains(e.getKey())));
+            out.add(new GroupGate(e.getKey(), c.length, cr, dr, wins, losses, served.get(e.getKey())));
         }
         return new Verdict(out, deployed.isPresent());
     }

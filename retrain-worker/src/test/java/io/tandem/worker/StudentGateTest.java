@@ -55,4 +55,17 @@ class StudentGateTest {
         assertTrue(early.stream().noneMatch(EdgeExamples.Example::audit), "5 audits are too few: held-out uploads instead");
         assertTrue(early.stream().allMatch(TeacherAdaptation::validation));
     }
+
+    @Test
+    void aFleetStudentIsJudgedOnEveryGroupAndVetoedWhereItRuns() {
+        List<EdgeExamples.Example> all = new ArrayList<>();
+        for (String g : List.of("harbour", "downtown", "", "harbour")) {
+            all.add(new EdgeExamples.Example("k" + all.size(), g, new byte[0], new float[0], 0, -1, true));
+        }
+        assertEquals(java.util.Map.of("", true, "downtown", true, "harbour", false),
+                StudentRound.judgedGroups("", all, List.of("downtown")), "the harbour runs its own student");
+        assertEquals(List.of("", "downtown", "harbour"), List.copyOf(StudentRound.judgedGroups("", all, List.of()).keySet()));
+        assertTrue(StudentRound.judgedGroups("", all, List.of()).values().stream().allMatch(b -> b), "no list: every group");
+        assertEquals(java.util.Map.of("harbour", true), StudentRound.judgedGroups("harbour", all, List.of("downtown")));
+    }
 }
