@@ -69,10 +69,19 @@ public final class UploadQueue implements AutoCloseable {
     /** One MQTT message: its topic and payload. */
     public record Message(String topic, byte[] payload) {
 
-        /** A queued message as its file holds it: the topic's length (2 bytes), the topic, the payload. */
+        /**
+         * A queued message as its file holds it: the topic's length (2 bytes), the topic, the payload.
+         *
+         * @throws IOException when the file cannot be read or is too short for what it says it holds
+         */
         static Message read(Path file) throws IOException {
             byte[] bytes = Files.readAllBytes(file);
-            int topicLength = ByteBuffer.wrap(bytes).getShort() & 0xffff;
+            int topicLength = bytes.length < 2 ? -1 : ByteBuffer.wrap(bytes).getShort() & 0xffff;
+            if (topicLength < 0 || 2 + topicLength > bytes.length) {
+                throw new IOException("corrupt queue file " + file.getFileName() + ": " + bytes.length
+                        + " bytes, too short for its topic" + (topicLength < 0 ? "'s length" : " of " + topicLength
+                        + " bytes"));
+            }
             return new Message(new String(bytes, 2, topicLength, StandardCharsets.UTF_8),
                     java.util.Arrays.copyOfRange(bytes, 2 + topicLength, bytes.length));
         }
@@ -262,7 +271,11 @@ public final class UploadQueue implements AutoCloseable {
             try {
                 ByteBuffer b = ByteBuffer.allocate(size);
                 b.putShort((short) t.length).put(t).put(payload);
-                Files.write(entry.file, b.array());
+                // Written aside and renamed: a device killed mid-write leaves a .tmp file, removed at the next start,
+                // never a torn message.
+                Path tmp = entry.file.resolveSibling(entry.file.getFileName() + ".tmp");
+                Files.write(tmp, b.array());
+                Files.move(tmp, entry.file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
             } catch (IOException e) {
                 remove(lane, entry);
                 lane.dropped++;
@@ -486,7 +499,7 @@ public final class UploadQueue implements AutoCloseable {
                 messages.add(Message.read(e.file));
                 sent.add(e);
             } catch (IOException ex) {
-                System.out.println("upload queue: lost " + e.file + ": " + ex.getMessage());
+                System.out.println("upload queue: dropped " + e.file + ": " + ex.getMessage());
                 synchronized (this) {
                     Lane lane = lanes.get(kind);
                     e.inFlight = false;
@@ -494,6 +507,8 @@ public final class UploadQueue implements AutoCloseable {
                     lane.dropped++;
                     listener.dropped(kind, null);
                 }
+                // Gone from disk too, or the next start would drop (and count) it again.
+                deleteAll(List.of(e.file));
             }
         }
         if (sent.isEmpty()) {

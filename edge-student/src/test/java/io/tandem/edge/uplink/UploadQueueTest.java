@@ -6,10 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tandem.proto.v1.StreamStats;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -91,6 +93,49 @@ class UploadQueueTest {
             assertEquals(6, q.dropped(UploadQueue.Kind.TELEMETRY));
             assertTrue(q.offer(UploadQueue.Kind.RESULTS, "t/r", payload(1000, 1), 0));
             assertEquals(0, q.dropped(UploadQueue.Kind.RESULTS));
+        }
+    }
+
+    @Test
+    void aTornOrCorruptQueueFileIsDroppedAndCountedAndTheRestIsSent(@TempDir Path other) throws Exception {
+        try (UploadQueue q = new UploadQueue(other, UploadQueue.Quotas.DEFAULT, 10)) {
+            q.offer(UploadQueue.Kind.SAMPLES, "t/samples", "one".getBytes(StandardCharsets.UTF_8), 0.5);
+            q.offer(UploadQueue.Kind.SAMPLES, "t/samples", "two".getBytes(StandardCharsets.UTF_8), 0.5);
+        }
+        Path lane = other.resolve("samples");
+        List<Path> files;
+        try (var list = Files.list(lane)) {
+            files = list.sorted().toList();
+        }
+        assertEquals(2, files.size(), "no .tmp file is left after a write: " + files);
+        // A message file cut short (a disk that lost its tail) and a write a kill interrupted.
+        Files.write(files.get(0), new byte[] {0, 40, 't'});
+        Files.write(lane.resolve(files.get(1).getFileName() + ".tmp"), new byte[] {0});
+        List<String> sent = new CopyOnWriteArrayList<>();
+        AtomicInteger dropped = new AtomicInteger();
+        try (UploadQueue q = new UploadQueue(other, UploadQueue.Quotas.DEFAULT, 10)) {
+            assertEquals(2, q.pending(), "the torn write is not a message");
+            q.start((topic, body, onAck) -> {
+                sent.add(topic + "=" + new String(body, StandardCharsets.UTF_8));
+                onAck.accept(true);
+                return true;
+            }, new UploadQueue.Listener() {
+                @Override
+                public void acknowledged(UploadQueue.Kind kind, byte[] payload) {
+                }
+
+                @Override
+                public void dropped(UploadQueue.Kind kind, byte[] payload) {
+                    dropped.incrementAndGet();
+                }
+            });
+            assertTrue(q.drain(5_000));
+            assertEquals(List.of("t/samples=two"), sent, "the good message still leaves");
+            assertEquals(1, dropped.get());
+            assertEquals(1, stream(q, UploadQueue.Kind.SAMPLES).getDropped(), "the corrupt one is counted");
+        }
+        try (var list = Files.list(lane)) {
+            assertEquals(0, list.count(), "nothing is left behind");
         }
     }
 
