@@ -45,8 +45,9 @@ public final class EmbeddedBrokers implements QuarkusTestResourceLifecycleManage
     public Map<String, String> start() {
         try {
             Path dir = Files.createTempDirectory("tandem-brokers");
-            java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("--kafka-port", "" + freePort(),
-                    "--kafka-controller-port", "" + freePort(), "--mqtt-port", "" + freePort(), "--data-dir",
+            int[] ports = freePorts(3);
+            java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("--kafka-port", "" + ports[0],
+                    "--kafka-controller-port", "" + ports[1], "--mqtt-port", "" + ports[2], "--data-dir",
                     dir.resolve("stack").toString()));
             if (mqttAuth) {
                 args.addAll(java.util.List.of("--mqtt-auth-dir", dir.resolve("mqtt-auth").toString()));
@@ -88,9 +89,21 @@ public final class EmbeddedBrokers implements QuarkusTestResourceLifecycleManage
         }
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
+    /** {@code n} distinct free loopback ports: each socket is held until all are chosen, so none is handed out twice. */
+    public static int[] freePorts(int n) throws IOException {
+        java.util.List<ServerSocket> held = new java.util.ArrayList<>();
+        try {
+            int[] ports = new int[n];
+            for (int i = 0; i < n; i++) {
+                ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+                held.add(s);
+                ports[i] = s.getLocalPort();
+            }
+            return ports;
+        } finally {
+            for (ServerSocket s : held) {
+                s.close();
+            }
         }
     }
 }

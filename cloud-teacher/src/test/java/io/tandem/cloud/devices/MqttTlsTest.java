@@ -12,7 +12,6 @@ import io.tandem.localstack.EmbeddedMqtt;
 import io.tandem.localstack.LocalStackConfig;
 import io.tandem.proto.MqttTls;
 import io.tandem.proto.Topics;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -36,12 +35,6 @@ class MqttTlsTest {
 
     @TempDir
     Path dir;
-
-    private static int freePort() throws Exception {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
 
     /** A self-signed certificate for 127.0.0.1 in a PKCS12 key store, and the certificate alone in PEM. */
     private static Path[] certificate(Path dir, String name) throws Exception {
@@ -76,9 +69,10 @@ class MqttTlsTest {
     void devicesAndTheCloudSpeakTlsToABrokerTheyPinAndNoOther() throws Exception {
         Path[] broker = certificate(dir, "broker");
         Path[] stranger = certificate(dir, "stranger");
-        int plain = freePort();
-        int tls = freePort();
-        LocalStackConfig config = new LocalStackConfig("127.0.0.1", freePort(), freePort(), plain, 1, 1 << 20,
+        int[] ports = io.tandem.cloud.brokers.EmbeddedBrokers.freePorts(4);
+        int plain = ports[0];
+        int tls = ports[1];
+        LocalStackConfig config = new LocalStackConfig("127.0.0.1", ports[2], ports[3], plain, 1, 1 << 20,
                 dir.resolve("data"), null, new LocalStackConfig.TlsListener(tls, broker[0], "changeit"));
         String url = "ssl://127.0.0.1:" + tls;
         try (EmbeddedMqtt mqtt = new EmbeddedMqtt(config);

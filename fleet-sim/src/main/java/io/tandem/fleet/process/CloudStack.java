@@ -19,10 +19,12 @@ public final class CloudStack {
     private final Supervisor processes;
     private final Path work;
     private final Path teacherOnnx;
-    private final int kafkaPort = Supervisor.freePort();
-    private final int controllerPort = Supervisor.freePort();
-    private final int mqttPort = Supervisor.freePort();
-    private final int httpPort = Supervisor.freePort();
+    /** Chosen together, so no two are the same (one at a time, Kafka and its controller once got one port). */
+    private final int[] ports = Supervisor.freePorts(4);
+    private final int kafkaPort = ports[0];
+    private final int controllerPort = ports[1];
+    private final int mqttPort = ports[2];
+    private final int httpPort = ports[3];
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private ChildProcess kafka;
     private ChildProcess mqtt;
