@@ -184,22 +184,27 @@ final class StudentRound {
 
     private static Verdict judge(Path candidate, Optional<Path> deployed, Map<String, List<EdgeExamples.Example>> gates,
             Map<String, Boolean> served, Inputs in) {
+        // Each model runs once over every group's gate samples, in group order; the answers are then told apart by group.
+        List<EdgeExamples.Example> all = gates.values().stream().flatMap(List::stream).toList();
+        ImageSet images = in.edge().images(all);
+        boolean[] c = right(candidate, images, in);
+        boolean[] d = deployed.isPresent() ? right(deployed.get(), images, in) : new boolean[c.length];
         List<GroupGate> out = new ArrayList<>();
+        int start = 0;
         for (Map.Entry<String, List<EdgeExamples.Example>> e : gates.entrySet()) {
-            ImageSet images = in.edge().images(e.getValue());
-            boolean[] c = right(candidate, images, in);
-            boolean[] d = deployed.isPresent() ? right(deployed.get(), images, in) : new boolean[c.length];
+            int end = start + e.getValue().size();
             int cr = 0;
             int dr = 0;
             int wins = 0;
             int losses = 0;
-            for (int i = 0; i < c.length; i++) {
+            for (int i = start; i < end; i++) {
                 cr += c[i] ? 1 : 0;
                 dr += d[i] ? 1 : 0;
                 wins += c[i] && !d[i] ? 1 : 0;
                 losses += d[i] && !c[i] ? 1 : 0;
             }
-            out.add(new GroupGate(e.getKey(), c.length, cr, dr, wins, losses, served.get(e.getKey())));
+            out.add(new GroupGate(e.getKey(), end - start, cr, dr, wins, losses, served.get(e.getKey())));
+            start = end;
         }
         return new Verdict(out, deployed.isPresent());
     }
